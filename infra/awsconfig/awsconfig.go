@@ -6,10 +6,10 @@ package awsconfig
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
@@ -41,7 +41,9 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	}
 	loaders := []func(*config.LoadOptions) error{
 		config.WithRegion(opts.Region),
-		config.WithHTTPClient(&http.Client{Timeout: timeout}),
+		// A buildable client, unlike a plain http.Client, lets the SDK add
+		// a custom CA bundle (AWS_CA_BUNDLE) to its transport.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(timeout)),
 	}
 	if opts.StaticCredentials {
 		loaders = append(loaders, config.WithCredentialsProvider(
