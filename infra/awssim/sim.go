@@ -56,6 +56,8 @@ type Sim struct {
 
 	regions map[string]*regionState
 	route53 *route53State
+	// rdsGlobal holds account-wide RDS state; rdsGlobals creates it.
+	rdsGlobal *rdsGlobalState
 
 	faults *faultSet
 	calls  map[CallKey]int64
