@@ -112,8 +112,9 @@ func (b *builder) build() {
 		})
 	}
 
+	serviceGate := b.gate(ApproveService)
 	for _, s := range b.services() {
-		dependsOn := []string{"preflight"}
+		dependsOn := []string{"preflight", serviceGate}
 		if !b.ungraceful() {
 			// In ungraceful mode the source's task counts are used if
 			// they arrived in time, never waited for.

@@ -72,9 +72,10 @@ const (
 
 // Approval gates a topology can ask for, by the kind of step they guard.
 const (
-	ApproveDatabase  = "database"
-	ApproveDNS       = "dns"
-	ApproveScaleDown = "scale-down"
+	ApproveDatabase  = topology.ApproveDatabase
+	ApproveService   = topology.ApproveService
+	ApproveDNS       = topology.ApproveDNS
+	ApproveScaleDown = topology.ApproveScaleDown
 )
 
 // Request is what an operator asks for.

@@ -102,13 +102,14 @@ func TestAuroraOnlyCriticalPathUsesSwitchoverOrFailover(t *testing.T) {
 
 func TestApprovalGates(t *testing.T) {
 	topo := shop()
-	topo.Approvals = []string{ApproveDatabase, ApproveDNS, ApproveScaleDown}
+	topo.Approvals = []string{ApproveDatabase, ApproveService, ApproveDNS, ApproveScaleDown}
 	p, err := Build(topo, Request{Kind: Failover, Mode: Graceful, ScaleDownSource: true},
 		DefaultEstimates())
 	require.NoError(t, err)
 	require.Equal(t, []string{"preflight"}, p.Step("approve:database").DependsOn)
 	require.Contains(t, p.Step("stop-writers:api").DependsOn, "approve:database")
 	require.Contains(t, p.Step("promote-database:orders").DependsOn, "approve:database")
+	require.Contains(t, p.Step("scale-service:web").DependsOn, "approve:service")
 	require.Contains(t, p.Step("flip-dns:public").DependsOn, "approve:dns")
 	require.Contains(t, p.Step("scale-down-source:api").DependsOn, "approve:scale-down")
 

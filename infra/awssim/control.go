@@ -3,6 +3,7 @@ package awssim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -42,9 +43,20 @@ type CallCount struct {
 //	GET    /_sim/events         []Event; ?since=RFC3339 filters
 //	GET    /_sim/faults         []Fault; POST adds one, DELETE removes all
 //	DELETE /_sim/faults/{id}    removes one
+//	GET    /_sim/app/{region}/health
+//	                            the sandbox application's health in a region
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, controlPrefix)
 	switch {
+	case strings.HasPrefix(path, "app/") && strings.HasSuffix(path, "/health") &&
+		r.Method == http.MethodGet:
+		region := strings.TrimSuffix(strings.TrimPrefix(path, "app/"), "/health")
+		healthy, detail := s.AppHealth(region)
+		status := http.StatusOK
+		if !healthy {
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, map[string]any{"region": region, "healthy": healthy, "detail": detail})
 	case path == "health" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case path == "state" && r.Method == http.MethodGet:
@@ -177,3 +189,31 @@ func (s *Sim) RemoveFault(id string) error {
 
 // ClearFaults lifts every fault.
 func (s *Sim) ClearFaults() { s.faults.clear() }
+
+// AppHealth says whether the sandbox application serves from a region, as
+// a health URL in front of it would: the region is reachable and every ECS
+// service there that should run has a running task.
+func (s *Sim) AppHealth(region string) (bool, string) {
+	if s.faults.blackedOut(region, ServiceECS) {
+		return false, region + " is unreachable"
+	}
+	st := s.Snapshot()
+	rs, ok := st.Regions[region]
+	if !ok || len(rs.ECS.Services) == 0 {
+		return false, "no services in " + region
+	}
+	serving := 0
+	for _, svc := range rs.ECS.Services {
+		if svc.Status != "ACTIVE" || svc.DesiredCount == 0 {
+			continue
+		}
+		if svc.RunningCount == 0 {
+			return false, fmt.Sprintf("%s/%s has no running task", svc.Cluster, svc.Name)
+		}
+		serving++
+	}
+	if serving == 0 {
+		return false, "no service runs tasks in " + region
+	}
+	return true, fmt.Sprintf("%d services serving", serving)
+}

@@ -237,6 +237,18 @@ func (fs *faultSet) resource(region, service string, kind ResourceFaultKind, id 
 	return false
 }
 
+// blackedOut reports whether a blackout covers the service in the region.
+func (fs *faultSet) blackedOut(region, service string) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for _, f := range fs.faults {
+		if f.Kind == FaultBlackout && f.matches(region, service, "") {
+			return true
+		}
+	}
+	return false
+}
+
 // verdict is what the active faults decide for one call.
 type verdict struct {
 	blackout BlackoutMode
@@ -308,9 +320,13 @@ func throttlingError(service string) *APIError {
 // answered the call itself.
 func (s *Sim) injectFaults(w http.ResponseWriter, r *http.Request, svc *service,
 	region, op, reqID string) bool {
+	delayed := false
 	for {
 		v := s.faults.judge(region, svc.name, op, time.Now())
-		if v.latency > 0 {
+		if v.latency > 0 && !delayed {
+			// Latency is added once, even when a hang makes the call
+			// be judged again.
+			delayed = true
 			t := time.NewTimer(v.latency)
 			select {
 			case <-t.C:

@@ -1,0 +1,16 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+func workflowOptions(name string) workflow.RegisterOptions {
+	return workflow.RegisterOptions{Name: name}
+}
+
+// Register registers drover's workflows under their documented names.
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Failover, workflowOptions(FailoverWorkflowName))
+	r.RegisterWorkflowWithOptions(Failback, workflowOptions(FailbackWorkflowName))
+}
