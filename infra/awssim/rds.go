@@ -23,6 +23,7 @@ const (
 	rdsDeleting  = "deleting"
 	rdsDeleted   = "deleted"
 	rdsPromoting = "promoting"
+	rdsRenaming  = "renaming"
 )
 
 // States recorded as events when a PromotionFails fault makes an operation
@@ -299,6 +300,9 @@ type instancePending struct {
 	iops          *int32
 	retention     *int32
 	engineVersion string
+	// identifier is a rename waiting for the maintenance window; an
+	// immediate rename never waits here.
+	identifier string
 }
 
 func (p instancePending) empty() bool { return p == instancePending{} }
@@ -451,7 +455,7 @@ func (p instancePending) xml() xmlPending {
 	return xmlPending{
 		DBInstanceClass: p.class, MultiAZ: p.multiAZ, AllocatedStorage: p.storage,
 		StorageType: p.storageType, Iops: p.iops, BackupRetentionPeriod: p.retention,
-		EngineVersion: p.engineVersion,
+		EngineVersion: p.engineVersion, DBInstanceIdentifier: p.identifier,
 	}
 }
 
@@ -901,23 +905,29 @@ func (s *Sim) rdsModifyDBInstance(c *call, f *rdsForm) (any, *APIError) {
 	st := readInstanceSettings(f)
 	immediately := f.boolean("ApplyImmediately")
 	version := f.str("EngineVersion")
-	if f.str("NewDBInstanceIdentifier") != "" {
-		f.fail(rdsInvalidValue("The simulator does not rename DB instances " +
-			"(NewDBInstanceIdentifier)"))
-	}
+	newID := f.str("NewDBInstanceIdentifier")
 	if f.err != nil {
 		return nil, f.err
+	}
+	if newID != "" {
+		var apiErr *APIError
+		if newID, apiErr = rdsCheckID("NewDBInstanceIdentifier", newID); apiErr != nil {
+			return nil, apiErr
+		}
 	}
 	i, apiErr := s.findDBInstance(c, "DBInstanceIdentifier", ref, false)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	if i.status != rdsAvailable {
+	switch {
+	case i.status != rdsAvailable:
 		return nil, invalidDBInstanceState("DB instance %s is %s; it can be modified only "+
 			"when it is available", i.id, i.status)
-	}
-	if st.sgGiven && len(st.securityGroups) == 0 {
+	case st.sgGiven && len(st.securityGroups) == 0:
 		return nil, rdsInvalidValue("VpcSecurityGroupIds must name at least one security group")
+	case newID != "" && s.region(c.region).rds.instances[newID] != nil:
+		return nil, errorf(http.StatusBadRequest, "DBInstanceAlreadyExists",
+			"Cannot rename DB instance %s: DB instance %s already exists", i.id, newID)
 	}
 
 	// Network, configuration and retention changes that need no outage
@@ -973,15 +983,62 @@ func (s *Sim) rdsModifyDBInstance(c *call, f *rdsForm) (any, *APIError) {
 	if version != "" && version != i.engineVersion {
 		p.engineVersion = version
 	}
+	p.identifier = newID
 
-	if !p.empty() && (immediately == nil || !*immediately) {
+	switch {
+	case p.empty():
+		// Only changes that need no outage, applied above.
+	case immediately == nil || !*immediately:
 		i.pending = mergeInstancePending(i.pending, p)
-		return xmlInstanceResult{DBInstance: s.dbInstanceXML(i, c.now)}, nil
-	}
-	if !p.empty() {
+	case p.identifier != "":
+		s.renameDBInstanceNow(i, p, c.now)
+	default:
 		s.modifyDBInstanceNow(i, p, c.now)
 	}
 	return xmlInstanceResult{DBInstance: s.dbInstanceXML(i, c.now)}, nil
+}
+
+// renameDBInstanceNow gives i the identifier p names and holds it in
+// renaming for a while. The old identifier is free from the start, as on
+// RDS once the rename is applied; the rest of p follows through a
+// modifying phase.
+func (s *Sim) renameDBInstanceNow(i *dbInstance, p instancePending, now time.Time) {
+	newID := p.identifier
+	p.identifier = ""
+	i.gen++
+	s.setDBInstanceStatus(i, rdsRenaming, now)
+	s.moveDBInstance(i, newID)
+	if p.empty() {
+		i.pending.identifier = ""
+	} else {
+		i.pending = p
+	}
+
+	done := now.Add(s.duration(s.profile.RDSModify))
+	s.dbInstanceStep(i, done, func() {
+		if !p.empty() {
+			s.modifyDBInstanceNow(i, p, done)
+			return
+		}
+		s.setDBInstanceStatus(i, rdsAvailable, done)
+	})
+}
+
+// moveDBInstance files i under a new identifier. Replicas, sources and
+// cluster members hold i itself and name it by its current identifier or
+// ARN, so they follow; its automated snapshots are listed under the new
+// identifier, while manual ones keep the name they were taken under.
+func (s *Sim) moveDBInstance(i *dbInstance, id string) {
+	rr := s.region(i.region).rds
+	delete(rr.instances, i.id)
+	i.id = id
+	i.arn = s.arn("rds", i.region, "db:"+id)
+	rr.instances[id] = i
+	for _, snap := range rr.snapshots {
+		if snap.snapType == "automated" && snap.instanceRes == i.resourceID {
+			snap.instanceID = id
+		}
+	}
 }
 
 // modifyDBInstanceNow applies p through a modifying phase. Turning backups on ends
@@ -1049,6 +1106,9 @@ func mergeInstancePending(old, p instancePending) instancePending {
 	}
 	if p.engineVersion != "" {
 		old.engineVersion = p.engineVersion
+	}
+	if p.identifier != "" {
+		old.identifier = p.identifier
 	}
 	return old
 }

@@ -1192,3 +1192,220 @@ func TestRDSThrottleRetried(t *testing.T) {
 	}
 	require.Greater(t, calls(), int64(2+5), "throttled attempts were retried")
 }
+
+// renameInstance renames id to newID at once, as a failback does with the
+// old writer, and returns the instance as the call described it.
+func renameInstance(t *testing.T, client *rds.Client, id, newID string) types.DBInstance {
+	t.Helper()
+	out, err := client.ModifyDBInstance(context.Background(), &rds.ModifyDBInstanceInput{
+		DBInstanceIdentifier:    aws.String(id),
+		NewDBInstanceIdentifier: aws.String(newID),
+		ApplyImmediately:        aws.Bool(true),
+	})
+	require.NoError(t, err)
+	return *out.DBInstance
+}
+
+func TestRDSRenameInstance(t *testing.T) {
+	t.Parallel()
+	p := rdsProfile()
+	srv := startSim(t, p)
+	ctx := context.Background()
+	east := rdsClient(t, srv, "us-east-1", 1)
+	west := rdsClient(t, srv, "us-west-2", 1)
+
+	primary := createPrimary(t, east, "orders")
+	createPrimary(t, west, "orders")
+	waitInstance(t, east, "orders", "available")
+	before := waitInstance(t, west, "orders", "available")
+
+	got := renameInstance(t, west, "orders", "orders-stale")
+	require.Equal(t, "orders-stale", aws.ToString(got.DBInstanceIdentifier))
+	require.Equal(t, "renaming", aws.ToString(got.DBInstanceStatus))
+	require.Nil(t, got.PendingModifiedValues.DBInstanceIdentifier)
+
+	// The old identifier is free as soon as the call returns.
+	_, err := west.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{
+		DBInstanceIdentifier: aws.String("orders")})
+	require.True(t, isType[*types.DBInstanceNotFoundFault](err), "%v", err)
+
+	after := waitInstance(t, west, "orders-stale", "available")
+	require.Equal(t, "arn:aws:rds:us-west-2:123456789012:db:orders-stale",
+		aws.ToString(after.DBInstanceArn))
+	require.Equal(t, aws.ToString(before.DbiResourceId), aws.ToString(after.DbiResourceId))
+	require.NotEqual(t, aws.ToString(before.Endpoint.Address), aws.ToString(after.Endpoint.Address))
+	require.True(t, strings.HasPrefix(aws.ToString(after.Endpoint.Address), "orders-stale."))
+	require.Equal(t, "orders-private", aws.ToString(after.DBSubnetGroup.DBSubnetGroupName))
+
+	// "renaming" is recorded under the old identifier and "available"
+	// under the new one, the profile's modify time apart.
+	oldEvents := instanceEvents(srv, "us-west-2", "db-instance", "orders")
+	newEvents := instanceEvents(srv, "us-west-2", "db-instance", "orders-stale")
+	require.Equal(t, []string{"creating", "backing-up", "available", "renaming"},
+		eventStates(oldEvents))
+	require.Equal(t, []string{"available"}, eventStates(newEvents))
+	requireWithinJitter(t, p, p.RDSModify, newEvents[0].At.Sub(oldEvents[3].At))
+
+	// The automated snapshot follows the instance.
+	snaps, err := west.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{
+		DBInstanceIdentifier: aws.String("orders-stale"), SnapshotType: aws.String("automated")})
+	require.NoError(t, err)
+	require.Len(t, snaps.DBSnapshots, 1)
+	require.Equal(t, aws.ToString(after.DbiResourceId),
+		aws.ToString(snaps.DBSnapshots[0].DbiResourceId))
+	snaps, err = west.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{
+		DBInstanceIdentifier: aws.String("orders")})
+	require.NoError(t, err)
+	require.Empty(t, snaps.DBSnapshots)
+
+	// The freed identifier takes a replica of the other region's writer.
+	_, err = west.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier:       aws.String("orders"),
+		SourceDBInstanceIdentifier: primary.DBInstanceArn,
+		SourceRegion:               aws.String("us-east-1"),
+	})
+	require.NoError(t, err)
+	replica := waitInstance(t, west, "orders", "available")
+	require.Equal(t, aws.ToString(primary.DBInstanceArn),
+		aws.ToString(replica.ReadReplicaSourceDBInstanceIdentifier))
+	require.NotEqual(t, aws.ToString(after.DbiResourceId), aws.ToString(replica.DbiResourceId))
+	require.Equal(t, []string{aws.ToString(replica.DBInstanceArn)},
+		describeInstance(t, east, "orders").ReadReplicaDBInstanceIdentifiers)
+
+	var ids []string
+	for _, i := range srv.Sim.Snapshot().Regions["us-west-2"].RDS.Instances {
+		ids = append(ids, i.ID+"="+i.Status)
+	}
+	require.Equal(t, []string{"orders=available", "orders-stale=available"}, ids)
+}
+
+func TestRDSRenameReplicationPeers(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t, rdsProfile())
+	ctx := context.Background()
+	east := rdsClient(t, srv, "us-east-1", 1)
+	west := rdsClient(t, srv, "us-west-2", 1)
+
+	primary := createPrimary(t, east, "orders")
+	waitInstance(t, east, "orders", "available")
+	_, err := west.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier:       aws.String("orders-west"),
+		SourceDBInstanceIdentifier: primary.DBInstanceArn,
+		SourceRegion:               aws.String("us-east-1"),
+	})
+	require.NoError(t, err)
+	_, err = east.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier:       aws.String("orders-ro"),
+		SourceDBInstanceIdentifier: aws.String("orders"),
+	})
+	require.NoError(t, err)
+	waitInstance(t, west, "orders-west", "available")
+	waitInstance(t, east, "orders-ro", "available")
+
+	// A renamed replica is listed by its source under its new ARN.
+	renameInstance(t, west, "orders-west", "orders-west-2")
+	replica := waitInstance(t, west, "orders-west-2", "available")
+	require.Equal(t, aws.ToString(primary.DBInstanceArn),
+		aws.ToString(replica.ReadReplicaSourceDBInstanceIdentifier))
+	require.ElementsMatch(t, []string{"orders-ro", aws.ToString(replica.DBInstanceArn)},
+		describeInstance(t, east, "orders").ReadReplicaDBInstanceIdentifiers)
+
+	// A renamed source is named anew by its replicas in either region.
+	renamed := renameInstance(t, east, "orders", "orders-main")
+	waitInstance(t, east, "orders-main", "available")
+	require.Equal(t, "arn:aws:rds:us-east-1:123456789012:db:orders-main",
+		aws.ToString(renamed.DBInstanceArn))
+	require.Equal(t, "orders-main", aws.ToString(
+		describeInstance(t, east, "orders-ro").ReadReplicaSourceDBInstanceIdentifier))
+	require.Equal(t, aws.ToString(renamed.DBInstanceArn), aws.ToString(
+		describeInstance(t, west, "orders-west-2").ReadReplicaSourceDBInstanceIdentifier))
+
+	westState := srv.Sim.Snapshot().Regions["us-west-2"].RDS.Instances
+	require.Len(t, westState, 1)
+	require.Equal(t, aws.ToString(renamed.DBInstanceArn), westState[0].ReplicationSource)
+}
+
+func TestRDSRenameRefused(t *testing.T) {
+	t.Parallel()
+	// A manual snapshot keeps its instance backing up for the whole test.
+	p := rdsProfile()
+	p.RDSSnapshot = awssim.Duration(24 * time.Hour)
+	srv := startSim(t, p)
+	ctx := context.Background()
+	client := rdsClient(t, srv, "us-east-1", 1)
+
+	createPrimary(t, client, "orders")
+	createPrimary(t, client, "billing")
+	createPrimary(t, client, "busy")
+	waitInstance(t, client, "orders", "available")
+	waitInstance(t, client, "billing", "available")
+	waitInstance(t, client, "busy", "available")
+	_, err := client.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{
+		DBInstanceIdentifier: aws.String("busy"),
+		DBSnapshotIdentifier: aws.String("busy-manual"),
+	})
+	require.NoError(t, err)
+
+	tests := []struct {
+		name      string
+		id, newID string
+		want      func(error) bool
+		msg       string
+	}{
+		{
+			name: "identifier in use", id: "orders", newID: "billing",
+			want: isType[*types.DBInstanceAlreadyExistsFault],
+			msg:  "DB instance billing already exists",
+		},
+		{
+			name: "own identifier", id: "orders", newID: "ORDERS",
+			want: isType[*types.DBInstanceAlreadyExistsFault],
+			msg:  "DB instance orders already exists",
+		},
+		{
+			name: "invalid identifier", id: "orders", newID: "orders--old",
+			want: func(err error) bool { return errorCode(t, err) == "InvalidParameterValue" },
+			msg:  "NewDBInstanceIdentifier is not a valid identifier",
+		},
+		{
+			name: "not available", id: "busy", newID: "busy-old",
+			want: isType[*types.InvalidDBInstanceStateFault],
+			msg:  "DB instance busy is backing-up",
+		},
+		{
+			name: "unknown", id: "nope", newID: "nope-old",
+			want: isType[*types.DBInstanceNotFoundFault],
+			msg:  "DBInstance nope not found.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{
+				DBInstanceIdentifier:    aws.String(tt.id),
+				NewDBInstanceIdentifier: aws.String(tt.newID),
+				ApplyImmediately:        aws.Bool(true),
+			})
+			require.Error(t, err)
+			require.True(t, tt.want(err), "unexpected error %T: %v", err, err)
+			require.Contains(t, err.Error(), tt.msg)
+		})
+	}
+	require.Equal(t, "available", aws.ToString(describeInstance(t, client, "orders").DBInstanceStatus))
+
+	// Without ApplyImmediately the rename waits for a maintenance window,
+	// which never comes in the simulator.
+	out, err := client.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{
+		DBInstanceIdentifier:    aws.String("orders"),
+		NewDBInstanceIdentifier: aws.String("orders-old"),
+	})
+	require.NoError(t, err)
+	require.Equal(t, "orders", aws.ToString(out.DBInstance.DBInstanceIdentifier))
+	require.Equal(t, "available", aws.ToString(out.DBInstance.DBInstanceStatus))
+	require.Equal(t, "orders-old",
+		aws.ToString(out.DBInstance.PendingModifiedValues.DBInstanceIdentifier))
+	_, err = client.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{
+		DBInstanceIdentifier: aws.String("orders-old")})
+	require.True(t, isType[*types.DBInstanceNotFoundFault](err), "%v", err)
+	require.Equal(t, "orders-old", aws.ToString(
+		describeInstance(t, client, "orders").PendingModifiedValues.DBInstanceIdentifier))
+}

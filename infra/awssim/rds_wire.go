@@ -448,6 +448,7 @@ type xmlPending struct {
 	Iops                  *int32 `xml:",omitempty"`
 	BackupRetentionPeriod *int32 `xml:",omitempty"`
 	EngineVersion         string `xml:",omitempty"`
+	DBInstanceIdentifier  string `xml:",omitempty"`
 }
 
 type xmlDBInstance struct {
