@@ -67,6 +67,9 @@ type stepRun struct {
 	decision string
 	// staleName is fixed once per step, so retries reuse it.
 	staleName string
+	// abandoned marks a source-region step cancelled because the run no
+	// longer needs it.
+	abandoned bool
 }
 
 var appName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
@@ -194,12 +197,42 @@ func (s *switchRun) execute(ctx workflow.Context) {
 		if s.done() && running == 0 {
 			return
 		}
+		s.abandonSourceReads()
 		if s.aborted && running == 0 {
 			return
 		}
 		s.changed = false
 		_ = workflow.Await(ctx, func() bool { return s.changed })
 		s.showDetails(ctx)
+	}
+}
+
+// abandonSourceReads ends an ungraceful run once the target serves: steps
+// that still wait on the source region only to observe it or stop its
+// writers can no longer change the outcome, so they are cancelled rather
+// than waited for.
+func (s *switchRun) abandonSourceReads() {
+	if s.in.Mode != plan.Ungraceful {
+		return
+	}
+	var waiting []*stepRun
+	for _, st := range s.progress.Steps {
+		sr := s.steps[st.ID]
+		if st.State.finished() {
+			continue
+		}
+		abandonable := st.State == StepRunning && st.Region == s.plan.From &&
+			(st.Kind == plan.StepObserveSource || st.Kind == plan.StepStopWriters)
+		if !abandonable {
+			return
+		}
+		waiting = append(waiting, sr)
+	}
+	for _, sr := range waiting {
+		if !sr.abandoned && sr.cancel != nil {
+			sr.abandoned = true
+			sr.cancel()
+		}
 	}
 }
 
@@ -298,6 +331,12 @@ func (s *switchRun) runStep(ctx workflow.Context, sr *stepRun) {
 				s.aborted = true
 			}
 			s.finishStep(ctx, sr, StepFailed, "")
+			return
+		}
+		if sr.abandoned {
+			sr.p.Error = rootMessage(err)
+			s.finishStep(ctx, sr, StepTolerated,
+				"abandoned: the source region did not answer before the target served")
 			return
 		}
 		if s.aborted || temporal.IsCanceledError(err) {
