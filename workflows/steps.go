@@ -105,7 +105,7 @@ func (s *switchRun) execStep(ctx workflow.Context, sr *stepRun) (*activities.Ste
 		}
 		db := s.database(sr.p.Component)
 		if sr.staleName == "" {
-			sr.staleName = fmt.Sprintf("%s-stale-%s", db.Instances[target],
+			sr.staleName = fmt.Sprintf("%s-stale-%s", topology.RDSIdentifier(db.Instances[target]),
 				workflow.Now(ctx).UTC().Format("20060102-1504"))
 		}
 		in := activities.ResyncDatabaseInput{
