@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 )
 
 // Output formats for --output.
@@ -30,6 +35,13 @@ type globals struct {
 	// simulator or another AWS-compatible service.
 	awsEndpoint string
 	output      string
+
+	// env reads the process environment; tests give a fixed one.
+	env func(string) (string, bool)
+	// connFlags repeats the connection flags given on the command line,
+	// so that the follow-up commands drover suggests reach the same
+	// Temporal. The API key is never among them.
+	connFlags string
 }
 
 // envBindings pairs each shared flag with the environment variable that
@@ -78,6 +90,11 @@ func (g *globals) resolve(fs *pflag.FlagSet, lookupEnv func(string) (string, boo
 			return fmt.Errorf("%s=%q: %w", b.env, v, err)
 		}
 	}
+	for _, name := range []string{"temporal-address", "namespace"} {
+		if fs.Changed(name) {
+			g.connFlags += " --" + name + " " + fs.Lookup(name).Value.String()
+		}
+	}
 	return g.validate()
 }
 
@@ -120,4 +137,44 @@ func (g *globals) clientOptions() client.Options {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(g.temporalAPIKey)
 	}
 	return opts
+}
+
+// getenv returns an environment variable, or "" when it is unset.
+func (g *globals) getenv(name string) string {
+	if g.env == nil {
+		return ""
+	}
+	v, _ := g.env(name)
+	return v
+}
+
+// user names whoever runs the command, for the records of a run.
+func (g *globals) user() string {
+	for _, name := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if v := g.getenv(name); v != "" {
+			return v
+		}
+	}
+	return "unknown"
+}
+
+// dialTimeout bounds the first contact with Temporal, so that a wrong
+// address fails in seconds rather than hanging.
+const dialTimeout = 10 * time.Second
+
+// dial connects to Temporal. The SDK's own log lines at level and above go
+// to logTo, never to stdout, which belongs to the command's results.
+func (g *globals) dial(ctx context.Context, logTo io.Writer, level slog.Level) (client.Client, error) {
+	opts := g.clientOptions()
+	opts.Logger = log.NewStructuredLogger(slog.New(
+		slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level})))
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	c, err := client.DialContext(dctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s (namespace %s): %w; start one with "+
+			"`drover dev`, or point --temporal-address (DROVER_TEMPORAL_ADDRESS) at yours",
+			g.temporalAddress, g.namespace, err)
+	}
+	return c, nil
 }

@@ -16,7 +16,7 @@ func NewRootCommand() *cobra.Command {
 }
 
 func newRootCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
-	g := &globals{}
+	g := &globals{env: lookupEnv}
 	root := &cobra.Command{
 		Use:   "drover",
 		Short: "Disaster recovery for applications that run in several AWS regions",
@@ -43,6 +43,19 @@ application. 'drover sim' starts the simulated regions alone.`,
 	g.bind(root.PersistentFlags())
 
 	root.AddCommand(
+		newDevCommand(g),
+		newFailoverCommand(g),
+		newFailbackCommand(g),
+		newPlanCommand(g),
+		newStatusCommand(g),
+		newApproveCommand(g),
+		newPauseCommand(g),
+		newResumeCommand(g),
+		newSkipCommand(g),
+		newRetryCommand(g),
+		newAbortCommand(g),
+		newUngracefulCommand(g),
+		newWorkerCommand(g),
 		newSimCommand(g),
 		newVersionCommand(g),
 	)
