@@ -14,6 +14,8 @@ type builder struct {
 	req   Request
 	est   Estimates
 	steps []*Step
+	// pre are the preflight steps everything else waits for.
+	pre []string
 }
 
 func (b *builder) add(s *Step) *Step {
@@ -35,7 +37,7 @@ func (b *builder) gate(kind string) string {
 			return id
 		}
 	}
-	b.add(&Step{ID: id, Kind: StepApproval, Gate: kind, DependsOn: []string{"preflight"}})
+	b.add(&Step{ID: id, Kind: StepApproval, Gate: kind, DependsOn: b.pre})
 	return id
 }
 
@@ -75,6 +77,14 @@ func (b *builder) build() {
 
 	b.add(&Step{ID: "preflight", Kind: StepPreflight, Region: to, ReadOnly: true,
 		Estimate: b.est.Preflight})
+	b.pre = []string{"preflight"}
+	if !b.ungraceful() {
+		// A graceful move relies on the source, so it checks it too; an
+		// ungraceful one never waits on it.
+		b.add(&Step{ID: "preflight-source", Kind: StepPreflight, Region: from,
+			ReadOnly: true, Estimate: b.est.Preflight})
+		b.pre = append(slices.Clone(b.pre), "preflight-source")
+	}
 	b.add(&Step{ID: "observe-source", Kind: StepObserveSource, Region: from,
 		ReadOnly: true, BestEffort: b.ungraceful(), Estimate: b.est.Preflight})
 
@@ -85,7 +95,7 @@ func (b *builder) build() {
 			st := b.add(&Step{
 				ID: string(StepStopWriters) + ":" + s.Name, Kind: StepStopWriters,
 				Region: from, Component: s.Name,
-				DependsOn: deps("preflight", "observe-source", dbGate),
+				DependsOn: deps(append(slices.Clone(b.pre), "observe-source", dbGate)...),
 				Estimate:  b.est.StopWriters,
 			})
 			writersStopped = append(writersStopped, st.ID)
@@ -97,11 +107,11 @@ func (b *builder) build() {
 		if failback && d.Engine == topology.EngineRDS {
 			resync = b.add(&Step{
 				ID: string(StepResyncDatabase) + ":" + d.Name, Kind: StepResyncDatabase,
-				Region: to, Component: d.Name, DependsOn: deps("preflight", dbGate),
+				Region: to, Component: d.Name, DependsOn: deps(append(slices.Clone(b.pre), dbGate)...),
 				Estimate: b.est.Resync,
 			}).ID
 		}
-		dependsOn := deps(append([]string{"preflight", dbGate, resync}, writersStopped...)...)
+		dependsOn := deps(append(append(slices.Clone(b.pre), dbGate, resync), writersStopped...)...)
 		for _, c := range d.DependsOn {
 			dependsOn = deps(append(dependsOn, b.componentStep(c))...)
 		}
@@ -114,7 +124,7 @@ func (b *builder) build() {
 
 	serviceGate := b.gate(ApproveService)
 	for _, s := range b.services() {
-		dependsOn := []string{"preflight", serviceGate}
+		dependsOn := append([]string{serviceGate}, b.pre...)
 		if !b.ungraceful() {
 			// In ungraceful mode the source's task counts are used if
 			// they arrived in time, never waited for.
@@ -133,7 +143,7 @@ func (b *builder) build() {
 	dnsGate := b.gate(ApproveDNS)
 	var flips []string
 	for _, z := range b.zones() {
-		dependsOn := []string{"preflight", dnsGate}
+		dependsOn := append([]string{dnsGate}, b.pre...)
 		for _, c := range z.DependsOn {
 			dependsOn = append(dependsOn, b.componentStep(c))
 		}
@@ -154,7 +164,7 @@ func (b *builder) build() {
 		}
 	}
 	b.add(&Step{ID: "verify", Kind: StepVerify, Region: to, ReadOnly: true,
-		DependsOn: deps(append([]string{"preflight"}, verifyDeps...)...),
+		DependsOn: deps(append(append([]string{}, b.pre...), verifyDeps...)...),
 		Estimate:  b.est.Verify})
 
 	if b.req.ScaleDownSource {

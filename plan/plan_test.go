@@ -43,7 +43,7 @@ func TestFailoverPlanOrdersStepsAndBindsRegions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "us-east-1", p.From)
 	require.Equal(t, []string{
-		"preflight", "observe-source",
+		"preflight", "preflight-source", "observe-source",
 		"stop-writers:web", "stop-writers:api",
 		"promote-database:orders", "promote-database:catalog",
 		"scale-service:api", "scale-service:web",
@@ -57,12 +57,13 @@ func TestFailoverPlanOrdersStepsAndBindsRegions(t *testing.T) {
 		}
 		seen[s.ID] = true
 		want := "us-west-2"
-		if s.Kind == StepStopWriters || s.Kind == StepObserveSource {
+		if s.Kind == StepStopWriters || s.Kind == StepObserveSource || s.ID == "preflight-source" {
 			want = "us-east-1"
 		}
 		require.Equal(t, want, s.Region, s.ID)
 	}
-	require.ElementsMatch(t, []string{"preflight", "stop-writers:web", "stop-writers:api"},
+	require.ElementsMatch(t, []string{"preflight", "preflight-source", "stop-writers:web",
+		"stop-writers:api"},
 		p.Step("promote-database:orders").DependsOn)
 }
 
@@ -106,7 +107,7 @@ func TestApprovalGates(t *testing.T) {
 	p, err := Build(topo, Request{Kind: Failover, Mode: Graceful, ScaleDownSource: true},
 		DefaultEstimates())
 	require.NoError(t, err)
-	require.Equal(t, []string{"preflight"}, p.Step("approve:database").DependsOn)
+	require.Equal(t, []string{"preflight", "preflight-source"}, p.Step("approve:database").DependsOn)
 	require.Contains(t, p.Step("stop-writers:api").DependsOn, "approve:database")
 	require.Contains(t, p.Step("promote-database:orders").DependsOn, "approve:database")
 	require.Contains(t, p.Step("scale-service:web").DependsOn, "approve:service")

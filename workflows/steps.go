@@ -152,7 +152,7 @@ func (s *switchRun) preflight(ctx, actx workflow.Context, sr *stepRun) error {
 	if err := workflow.ExecuteActivity(actx, activities.PreflightName, in).Get(ctx, &out); err != nil {
 		return err
 	}
-	s.progress.Preflight = out.Checks
+	s.progress.Preflight = append(s.progress.Preflight, out.Checks...)
 	problems := out.Problems()
 	if len(problems) == 0 {
 		sr.p.Detail = fmt.Sprintf("%d checks passed", len(out.Checks))

@@ -123,8 +123,7 @@ func (s *switchRun) run(ctx workflow.Context) (*Progress, error) {
 	if err := s.loadPlan(ctx); err != nil {
 		return nil, err
 	}
-	s.log.Info("Plan ready", "From", s.plan.From, "To", s.plan.To,
-		"Steps", len(s.plan.Steps), "Estimate", s.plan.Estimate)
+	s.log.Info("Plan ready", "Steps", len(s.plan.Steps), "Estimate", s.plan.Estimate)
 	s.showDetails(ctx)
 
 	s.execute(ctx)
