@@ -81,6 +81,12 @@ func (s *switchRun) setup(ctx workflow.Context) error {
 	if !appName.MatchString(in.App) {
 		return invalidInput("app must be lowercase letters, digits and dashes, not %q", in.App)
 	}
+	if id := workflow.GetInfo(ctx).WorkflowExecution.ID; id != SwitchWorkflowID(in.App) {
+		// The id is what keeps two moves of one application from running
+		// at once; a run under another id would slip past that.
+		return invalidInput("start a %s of %s with workflow id %s, not %s",
+			s.kind, in.App, SwitchWorkflowID(in.App), id)
+	}
 	if in.Mode == "" {
 		in.Mode = plan.Graceful
 	}

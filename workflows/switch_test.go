@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -56,6 +57,8 @@ type fixture struct {
 	ts   testsuite.WorkflowTestSuite
 	env  *testsuite.TestWorkflowEnvironment
 	topo *topology.Topology
+	// ownID leaves the workflow id to the test.
+	ownID bool
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -126,6 +129,9 @@ func result(detail string) activities.StepResult {
 // result.
 func (f *fixture) run(wf string, in SwitchInput) (*Progress, error) {
 	f.defaults()
+	if !f.ownID {
+		f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: SwitchWorkflowID(in.App)})
+	}
 	f.env.ExecuteWorkflow(wf, in)
 	require.True(f.t, f.env.IsWorkflowCompleted())
 	err := f.env.GetWorkflowError()
@@ -490,6 +496,13 @@ func TestBadInputFailsBeforeAnythingRuns(t *testing.T) {
 			f.env.AssertNotCalled(t, activities.LoadTopologyName, mock.Anything, mock.Anything)
 		})
 	}
+	t.Run("workflow id", func(t *testing.T) {
+		f := newFixture(t)
+		f.ownID = true
+		f.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "my-failover"})
+		_, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop"})
+		require.ErrorContains(t, err, "with workflow id drover-switch-shop, not my-failover")
+	})
 	t.Run("region", func(t *testing.T) {
 		f := newFixture(t)
 		_, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop", To: "eu-west-9"})
