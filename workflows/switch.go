@@ -477,6 +477,11 @@ func (s *switchRun) finish(ctx workflow.Context) (*Progress, error) {
 	s.log.Info("Run finished", "Status", string(s.progress.Status),
 		"Duration", s.progress.Duration)
 	p := s.snapshot()
+	// Runs that stand alone are evidence too; a drill records its own.
+	v := workflow.GetVersion(ctx, "record-in-ledger", workflow.DefaultVersion, 1)
+	if v >= 1 && !p.DryRun && workflow.GetInfo(ctx).ParentWorkflowExecution == nil {
+		recordRun(ctx, incidentRecord(ctx, &p))
+	}
 	if p.Status == RunPreflightFailed {
 		return &p, temporal.NewNonRetryableApplicationError(p.Message, "PreflightFailed", nil, p)
 	}

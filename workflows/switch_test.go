@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/drills"
 	"github.com/drover-dev/drover/plan"
 	"github.com/drover-dev/drover/topology"
 )
@@ -91,6 +92,7 @@ func newFixture(t *testing.T) *fixture {
 		activities.VerifyName: func(context.Context, activities.VerifyInput) (activities.StepResult, error) {
 			return activities.StepResult{}, nil
 		},
+		RecordRunName: func(context.Context, drills.Record) error { return nil },
 	} {
 		f.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -119,6 +121,7 @@ func (f *fixture) defaults() {
 		Return(result("flipped"), nil).After(dnsTime)
 	env.OnActivity(activities.VerifyName, mock.Anything, mock.Anything).
 		Return(result("healthy"), nil).After(verifyTime)
+	env.OnActivity(RecordRunName, mock.Anything, mock.Anything).Return(nil)
 }
 
 func result(detail string) activities.StepResult {
@@ -523,4 +526,40 @@ func TestPracticeLeavesProductionDNSAlone(t *testing.T) {
 	p, err = f.run(FailoverWorkflowName, SwitchInput{App: "shop", Purpose: Practice})
 	require.NoError(t, err)
 	require.Equal(t, StepSucceeded, p.Step("flip-dns:public").State)
+}
+
+func TestAStandaloneRunIsRecordedInTheLedger(t *testing.T) {
+	f := newFixture(t)
+	began := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	f.env.OnActivity(activities.PromoteDatabaseName, mock.Anything, mock.Anything).
+		Return(activities.StepResult{ActionStarted: began, HealthyAt: began.Add(250 * time.Second),
+			Detail: "promoted"}, nil)
+	var rec drills.Record
+	f.env.OnActivity(RecordRunName, mock.Anything, mock.Anything).
+		Run(func(args mock.Arguments) { rec = args.Get(1).(drills.Record) }).Return(nil)
+
+	_, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop", RequestedBy: "dana",
+		Reason: "us-east-1 outage"})
+	require.NoError(t, err)
+	require.Equal(t, drills.KindIncident, rec.Kind)
+	require.Equal(t, "dana", rec.StartedBy)
+	require.Equal(t, "us-east-1 outage", rec.Reason)
+	require.Equal(t, drills.OutcomeSucceeded, rec.Outcome)
+	require.Equal(t, "us-west-2", rec.To)
+	var orders *drills.Component
+	for i := range rec.Components {
+		if rec.Components[i].Step == "promote-database:orders" {
+			orders = &rec.Components[i]
+		}
+	}
+	require.NotNil(t, orders)
+	require.Equal(t, drills.PhaseFailover, orders.Phase)
+	require.Equal(t, 250.0, orders.Seconds)
+	require.Equal(t, "us-west-2", orders.Region)
+
+	// A dry run leaves no record.
+	f = newFixture(t)
+	_, err = f.run(FailoverWorkflowName, SwitchInput{App: "shop", DryRun: true})
+	require.NoError(t, err)
+	f.env.AssertNotCalled(t, RecordRunName, mock.Anything, mock.Anything)
 }
