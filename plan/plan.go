@@ -5,7 +5,6 @@ package plan
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -305,14 +304,4 @@ func criticalPath(steps []*Step) ([]string, time.Duration) {
 		path[i], path[j] = path[j], path[i]
 	}
 	return path, longest
-}
-
-// sortedKeys returns a map's keys in order, for deterministic plans.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
