@@ -54,13 +54,17 @@ type rdsRegion struct {
 	instances map[string]*dbInstance
 	snapshots map[string]*dbSnapshot
 	clusters  map[string]*dbCluster
+	// clusterSnapshots are DB cluster snapshots, whose identifiers RDS
+	// keeps apart from those of DB snapshots.
+	clusterSnapshots map[string]*dbClusterSnapshot
 }
 
 func newRDSRegion() *rdsRegion {
 	return &rdsRegion{
-		instances: map[string]*dbInstance{},
-		snapshots: map[string]*dbSnapshot{},
-		clusters:  map[string]*dbCluster{},
+		instances:        map[string]*dbInstance{},
+		snapshots:        map[string]*dbSnapshot{},
+		clusters:         map[string]*dbCluster{},
+		clusterSnapshots: map[string]*dbClusterSnapshot{},
 	}
 }
 
@@ -138,6 +142,11 @@ var rdsHandlers = map[string]rdsHandler{
 	"RestoreDBInstanceToPointInTime":  (*Sim).rdsRestoreToPointInTime,
 	"CreateDBCluster":                 (*Sim).rdsCreateDBCluster,
 	"DescribeDBClusters":              (*Sim).rdsDescribeDBClusters,
+	"DeleteDBCluster":                 (*Sim).rdsDeleteDBCluster,
+	"CreateDBClusterSnapshot":         (*Sim).rdsCreateDBClusterSnapshot,
+	"DescribeDBClusterSnapshots":      (*Sim).rdsDescribeDBClusterSnapshots,
+	"RestoreDBClusterFromSnapshot":    (*Sim).rdsRestoreDBClusterFromSnapshot,
+	"RestoreDBClusterToPointInTime":   (*Sim).rdsRestoreDBClusterToPointInTime,
 	"PromoteReadReplicaDBCluster":     (*Sim).rdsPromoteReadReplicaDBCluster,
 	"CreateGlobalCluster":             (*Sim).rdsCreateGlobalCluster,
 	"DescribeGlobalClusters":          (*Sim).rdsDescribeGlobalClusters,
@@ -677,6 +686,10 @@ func (s *Sim) rdsCreateDBInstance(c *call, f *rdsForm) (any, *APIError) {
 			return nil, rdsInvalidCombination("The engine %s does not match the engine %s "+
 				"of DB cluster %s", engineName, cl.engine, cl.id)
 		}
+		if cl.status == rdsDeleting {
+			return nil, invalidDBClusterState("DB cluster %s is being deleted; it takes no "+
+				"new instances", cl.id)
+		}
 		if st.multiAZ != nil && *st.multiAZ {
 			return nil, rdsInvalidCombination("MultiAZ is set on the DB cluster, not on its instances")
 		}
@@ -1191,6 +1204,9 @@ func (s *Sim) removeDBInstance(i *dbInstance, at time.Time) {
 				break
 			}
 		}
+		if cl.removeWhenEmpty && len(cl.members) == 0 {
+			s.removeDBCluster(cl, at)
+		}
 	}
 	s.dropAutomatedDBSnapshots(i, at)
 }
@@ -1530,7 +1546,10 @@ func (s *Sim) rdsRestoreToPointInTime(c *call, f *rdsForm) (any, *APIError) {
 			src.engine, engine)
 	}
 	if restoreTime != nil {
-		earliest, last := src.backupsFrom, s.latestRestorableTime(src, c.now)
+		// The window is compared as Describe reports it, to the
+		// millisecond, so that its ends can be given back as they are.
+		earliest := src.backupsFrom.Truncate(time.Millisecond)
+		last := s.latestRestorableTime(src, c.now)
 		if restoreTime.Before(earliest) || restoreTime.After(last) {
 			return nil, rdsInvalidValue("Restore time %s is outside the restorable window "+
 				"of %s, from %s to %s", rdsTime(*restoreTime), src.id, rdsTime(earliest),
@@ -1557,10 +1576,11 @@ func (s *Sim) rdsRestoreToPointInTime(c *call, f *rdsForm) (any, *APIError) {
 // every region that holds one of their members (or, while they have none,
 // in the region they were created from).
 type RDSState struct {
-	Instances      []RDSInstanceState      `json:"instances"`
-	Clusters       []RDSClusterState       `json:"clusters"`
-	GlobalClusters []RDSGlobalClusterState `json:"globalClusters"`
-	Snapshots      []RDSSnapshotState      `json:"snapshots"`
+	Instances        []RDSInstanceState        `json:"instances"`
+	Clusters         []RDSClusterState         `json:"clusters"`
+	GlobalClusters   []RDSGlobalClusterState   `json:"globalClusters"`
+	Snapshots        []RDSSnapshotState        `json:"snapshots"`
+	ClusterSnapshots []RDSClusterSnapshotState `json:"clusterSnapshots"`
 }
 
 // RDSInstanceState is a DB instance. ReplicationSource and ReadReplicas
@@ -1614,6 +1634,15 @@ type RDSSnapshotState struct {
 	Status   string `json:"status"`
 }
 
+// RDSClusterSnapshotState is a DB cluster snapshot.
+type RDSClusterSnapshotState struct {
+	ID      string `json:"id"`
+	ARN     string `json:"arn"`
+	Cluster string `json:"cluster"`
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+}
+
 // state brings every RDS resource up to now and returns the region's.
 func (r *rdsRegion) state(s *Sim, region string, now time.Time) RDSState {
 	s.rdsAdvance(now)
@@ -1644,6 +1673,15 @@ func (r *rdsRegion) state(s *Sim, region string, now time.Time) RDSState {
 		})
 	}
 	sort.Slice(st.Snapshots, func(a, b int) bool { return st.Snapshots[a].ID < st.Snapshots[b].ID })
+	for _, snap := range r.clusterSnapshots {
+		st.ClusterSnapshots = append(st.ClusterSnapshots, RDSClusterSnapshotState{
+			ID: snap.id, ARN: snap.arn, Cluster: snap.clusterID,
+			Type: snap.snapType, Status: snap.status,
+		})
+	}
+	sort.Slice(st.ClusterSnapshots, func(a, b int) bool {
+		return st.ClusterSnapshots[a].ID < st.ClusterSnapshots[b].ID
+	})
 	st.Clusters, st.GlobalClusters = r.auroraState(s, region)
 	return st
 }

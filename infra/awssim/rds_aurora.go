@@ -3,6 +3,7 @@ package awssim
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,8 +33,12 @@ type dbCluster struct {
 	dbName, masterUsername string
 	encrypted              bool
 	deletionProtection     bool
+	copyTags               bool
 	tags                   []rdsTag
 	created                time.Time
+	// backupsFrom is the earliest restorable time: when the first
+	// automated snapshot finished. Zero until then.
+	backupsFrom time.Time
 
 	// members are the cluster's instances in creation order; the first
 	// is the writer when the cluster takes writes.
@@ -43,6 +48,10 @@ type dbCluster struct {
 	replicas []*dbCluster
 
 	promotionFailed bool
+	// removeWhenEmpty is set when a deletion came due while member
+	// instances were still being deleted; the last one's removal ends it.
+	removeWhenEmpty bool
+	gone            bool
 }
 
 // takesWrites reports whether the cluster is a primary: neither a replica
@@ -112,7 +121,7 @@ func (s *Sim) setGlobalClusterStatus(g *globalCluster, status string, at time.Ti
 func (s *Sim) dbClusterStep(cl *dbCluster, at time.Time, step func()) {
 	gen := cl.gen
 	s.rdsSchedule(at, func() {
-		if cl.gen == gen {
+		if !cl.gone && cl.gen == gen {
 			step()
 		}
 	})
@@ -151,7 +160,7 @@ func (s *Sim) dbClusterHost(kind, id, region string) string {
 	return fmt.Sprintf("%s.%s-%s.%s.rds.amazonaws.com", id, kind, s.rdsHostTag(), region)
 }
 
-func (s *Sim) dbClusterXML(cl *dbCluster) xmlDBCluster {
+func (s *Sim) dbClusterXML(cl *dbCluster, now time.Time) xmlDBCluster {
 	x := xmlDBCluster{
 		DBClusterIdentifier: cl.id, DBClusterArn: cl.arn, DbClusterResourceId: cl.resourceID,
 		Status: cl.status, Engine: cl.engine, EngineVersion: cl.engineVersion,
@@ -166,8 +175,11 @@ func (s *Sim) dbClusterXML(cl *dbCluster) xmlDBCluster {
 		VpcSecurityGroups:       rdsXMLSecurityGroups(cl.securityGroups),
 		AvailabilityZones:       []string{cl.region + "a", cl.region + "b", cl.region + "c"},
 		ClusterCreateTime:       rdsTime(cl.created),
+		EarliestRestorableTime:  rdsTime(cl.backupsFrom),
+		LatestRestorableTime:    rdsTime(s.latestClusterRestorableTime(cl, now)),
 		StorageEncrypted:        cl.encrypted,
 		DeletionProtection:      cl.deletionProtection,
+		CopyTagsToSnapshot:      cl.copyTags,
 		TagList:                 rdsXMLTags(cl.tags),
 	}
 	writes := cl.takesWrites()
@@ -220,18 +232,113 @@ func (s *Sim) globalClusterXML(g *globalCluster) xmlGlobalCluster {
 	return x
 }
 
+func dbClusterAlreadyExists(id string) *APIError {
+	return errorf(http.StatusBadRequest, "DBClusterAlreadyExistsFault",
+		"DB Cluster already exists: %s", id)
+}
+
+// clusterSettings are the parameters that cluster create and restore
+// requests share.
+type clusterSettings struct {
+	subnetGroup    string
+	securityGroups []string
+	parameterGroup string
+	retention      *int32
+	port           *int32
+	dbName         string
+	protect        *bool
+	copyTags       *bool
+	tags           []rdsTag
+}
+
+func readClusterSettings(f *rdsForm) clusterSettings {
+	var st clusterSettings
+	st.subnetGroup = f.str("DBSubnetGroupName")
+	st.securityGroups, _ = f.list("VpcSecurityGroupIds.VpcSecurityGroupId")
+	st.parameterGroup = f.str("DBClusterParameterGroupName")
+	st.retention = f.integer("BackupRetentionPeriod")
+	if r := st.retention; r != nil && (*r < 1 || *r > 35) {
+		f.fail(rdsInvalidValue("Invalid backup retention period %d: must be between 1 and 35",
+			*r))
+	}
+	st.port = f.integer("Port")
+	if p := st.port; p != nil && (*p < 1150 || *p > 65535) {
+		f.fail(rdsInvalidValue("Invalid port %d: must be between 1150 and 65535", *p))
+	}
+	st.dbName = f.str("DatabaseName")
+	st.protect = f.boolean("DeletionProtection")
+	st.copyTags = f.boolean("CopyTagsToSnapshot")
+	st.tags = f.tags()
+	return st
+}
+
+// apply sets the parameters a request gave on cl, over the values cl got
+// from its origin or from RDS's defaults. Tags come from the request
+// only.
+func (st clusterSettings) apply(cl *dbCluster) {
+	if st.subnetGroup != "" {
+		cl.subnetGroup = st.subnetGroup
+	}
+	if len(st.securityGroups) > 0 {
+		cl.securityGroups = append([]string(nil), st.securityGroups...)
+	}
+	if st.parameterGroup != "" {
+		cl.parameterGroup = st.parameterGroup
+	}
+	if st.retention != nil {
+		cl.backupRetention = *st.retention
+	}
+	if st.port != nil {
+		cl.port = *st.port
+	}
+	if st.dbName != "" {
+		cl.dbName = st.dbName
+	}
+	if st.protect != nil {
+		cl.deletionProtection = *st.protect
+	}
+	if st.copyTags != nil {
+		cl.copyTags = *st.copyTags
+	}
+	cl.tags = st.tags
+}
+
+// newDBCluster makes a cluster with RDS's defaults for its engine and
+// region; the caller copies an origin's settings and the request's over
+// them, then adds it.
+func (s *Sim) newDBCluster(region, id, engine, version string, now time.Time) *dbCluster {
+	arn := s.arn("rds", region, "cluster:"+id)
+	return &dbCluster{
+		id: id, region: region, arn: arn, resourceID: rdsResourceID("cluster-", arn, now),
+		engine: engine, engineVersion: version, port: rdsEngines[engine].port,
+		subnetGroup:     RDSDefaultSubnetGroup,
+		securityGroups:  []string{RDSDefaultSecurityGroup},
+		parameterGroup:  rdsDefaultParameterGroup(engine, version),
+		backupRetention: 1,
+		created:         now,
+	}
+}
+
+// launchDBCluster takes a new cluster through creating to available.
+// Its first automated snapshot starts as it becomes available.
+func (s *Sim) launchDBCluster(cl *dbCluster, start time.Time, total time.Duration) {
+	cl.gen++
+	s.setDBClusterStatus(cl, rdsCreating, start)
+	done := start.Add(total)
+	s.dbClusterStep(cl, done, func() {
+		s.setDBClusterStatus(cl, rdsAvailable, done)
+		s.backUpDBCluster(cl, done)
+	})
+}
+
 func (s *Sim) rdsCreateDBCluster(c *call, f *rdsForm) (any, *APIError) {
 	id := f.required("DBClusterIdentifier")
 	engineName := f.required("Engine")
 	globalRef := f.str("GlobalClusterIdentifier")
 	sourceRef := f.str("ReplicationSourceIdentifier")
 	version := f.str("EngineVersion")
-	sgs, _ := f.list("VpcSecurityGroupIds.VpcSecurityGroupId")
-	retention := f.integer("BackupRetentionPeriod")
-	port := f.integer("Port")
 	encrypted := f.boolean("StorageEncrypted")
-	protect := f.boolean("DeletionProtection")
-	tags := f.tags()
+	st := readClusterSettings(f)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -249,14 +356,10 @@ func (s *Sim) rdsCreateDBCluster(c *call, f *rdsForm) (any, *APIError) {
 		return nil, rdsInvalidValue("The simulator's DB clusters are Aurora clusters; "+
 			"engine %s is not Aurora", engineName)
 	case rr.clusters[id] != nil:
-		return nil, errorf(http.StatusBadRequest, "DBClusterAlreadyExistsFault",
-			"DB Cluster already exists: %s", id)
+		return nil, dbClusterAlreadyExists(id)
 	case globalRef != "" && sourceRef != "":
 		return nil, rdsInvalidCombination("GlobalClusterIdentifier and " +
 			"ReplicationSourceIdentifier cannot both be given")
-	case retention != nil && (*retention < 1 || *retention > 35):
-		return nil, rdsInvalidValue("Invalid backup retention period %d: "+
-			"must be between 1 and 35", *retention)
 	}
 
 	var g *globalCluster
@@ -302,38 +405,11 @@ func (s *Sim) rdsCreateDBCluster(c *call, f *rdsForm) (any, *APIError) {
 		version = engine.version
 	}
 
-	arn := s.arn("rds", c.region, "cluster:"+id)
-	cl := &dbCluster{
-		id: id, region: c.region, arn: arn, resourceID: rdsResourceID("cluster-", arn, c.now),
-		engine: engineName, engineVersion: version, port: engine.port,
-		subnetGroup:     RDSDefaultSubnetGroup,
-		securityGroups:  []string{RDSDefaultSecurityGroup},
-		parameterGroup:  rdsDefaultParameterGroup(engineName, version),
-		backupRetention: 1,
-		dbName:          f.str("DatabaseName"), masterUsername: f.str("MasterUsername"),
-		tags:    tags,
-		created: c.now,
-	}
-	if v := f.str("DBSubnetGroupName"); v != "" {
-		cl.subnetGroup = v
-	}
-	if len(sgs) > 0 {
-		cl.securityGroups = sgs
-	}
-	if v := f.str("DBClusterParameterGroupName"); v != "" {
-		cl.parameterGroup = v
-	}
-	if retention != nil {
-		cl.backupRetention = *retention
-	}
-	if port != nil {
-		cl.port = *port
-	}
+	cl := s.newDBCluster(c.region, id, engineName, version, c.now)
+	cl.masterUsername = f.str("MasterUsername")
+	st.apply(cl)
 	if encrypted != nil {
 		cl.encrypted = *encrypted
-	}
-	if protect != nil {
-		cl.deletionProtection = *protect
 	}
 	if g != nil {
 		cl.global = g
@@ -350,11 +426,8 @@ func (s *Sim) rdsCreateDBCluster(c *call, f *rdsForm) (any, *APIError) {
 	}
 	rr.clusters[id] = cl
 
-	cl.gen++
-	s.setDBClusterStatus(cl, rdsCreating, c.now)
-	done := c.now.Add(s.duration(s.profile.AuroraClusterCreate))
-	s.dbClusterStep(cl, done, func() { s.setDBClusterStatus(cl, rdsAvailable, done) })
-	return xmlClusterResult{DBCluster: s.dbClusterXML(cl)}, nil
+	s.launchDBCluster(cl, c.now, s.duration(s.profile.AuroraClusterCreate))
+	return xmlClusterResult{DBCluster: s.dbClusterXML(cl, c.now)}, nil
 }
 
 func (s *Sim) rdsDescribeDBClusters(c *call, f *rdsForm) (any, *APIError) {
@@ -398,7 +471,7 @@ func (s *Sim) rdsDescribeDBClusters(c *call, f *rdsForm) (any, *APIError) {
 	}
 	out := xmlClustersResult{Marker: marker}
 	for _, cl := range items {
-		out.DBClusters = append(out.DBClusters, s.dbClusterXML(cl))
+		out.DBClusters = append(out.DBClusters, s.dbClusterXML(cl, c.now))
 	}
 	return out, nil
 }
@@ -447,7 +520,7 @@ func (s *Sim) rdsPromoteReadReplicaDBCluster(c *call, f *rdsForm) (any, *APIErro
 		}
 		s.setDBClusterStatus(cl, rdsAvailable, done)
 	})
-	return xmlClusterResult{DBCluster: s.dbClusterXML(cl)}, nil
+	return xmlClusterResult{DBCluster: s.dbClusterXML(cl, c.now)}, nil
 }
 
 func (s *Sim) rdsCreateGlobalCluster(c *call, f *rdsForm) (any, *APIError) {
@@ -701,6 +774,517 @@ func (s *Sim) globalClusterMember(g *globalCluster, ref string) (*dbCluster, *AP
 	}
 	return nil, rdsInvalidValue("Global cluster %s has several members named %s; "+
 		"give TargetDbClusterIdentifier as an ARN", g.id, ref)
+}
+
+// dbClusterSnapshot is a DB cluster snapshot with the settings of its
+// cluster when it was taken, which a restore starts from.
+type dbClusterSnapshot struct {
+	id, region, arn string
+	clusterID       string
+	clusterRes      string
+	snapType        string
+	status          string
+	created         time.Time
+	gone            bool
+
+	engine, engineVersion  string
+	port                   int32
+	vpcID                  string
+	dbName, masterUsername string
+	encrypted              bool
+	retention              int32
+	clusterCreated         time.Time
+	tags                   []rdsTag
+}
+
+func dbClusterSnapshotNotFound(id string) *APIError {
+	return errorf(http.StatusNotFound, "DBClusterSnapshotNotFoundFault",
+		"DBClusterSnapshot %s not found.", id)
+}
+
+func dbClusterSnapshotAlreadyExists(id string) *APIError {
+	return errorf(http.StatusBadRequest, "DBClusterSnapshotAlreadyExistsFault",
+		"Cannot create the cluster snapshot because one with the identifier %s "+
+			"already exists.", id)
+}
+
+// newDBClusterSnapshot starts a snapshot of cl; the caller schedules its
+// end.
+func (s *Sim) newDBClusterSnapshot(cl *dbCluster, id, snapType string,
+	now time.Time) *dbClusterSnapshot {
+	snap := &dbClusterSnapshot{
+		id: id, region: cl.region, arn: s.arn("rds", cl.region, "cluster-snapshot:"+id),
+		clusterID: cl.id, clusterRes: cl.resourceID, snapType: snapType, created: now,
+		engine: cl.engine, engineVersion: cl.engineVersion, port: cl.port,
+		vpcID:  rdsVPC(cl.region, cl.subnetGroup),
+		dbName: cl.dbName, masterUsername: cl.masterUsername,
+		encrypted: cl.encrypted, retention: cl.backupRetention, clusterCreated: cl.created,
+	}
+	if cl.copyTags {
+		snap.tags = append([]rdsTag(nil), cl.tags...)
+	}
+	s.region(cl.region).rds.clusterSnapshots[id] = snap
+	s.setDBClusterSnapshotStatus(snap, rdsCreating, now)
+	return snap
+}
+
+func (s *Sim) setDBClusterSnapshotStatus(snap *dbClusterSnapshot, status string,
+	at time.Time) {
+	snap.status = status
+	s.record(snap.region, ServiceRDS, "db-cluster-snapshot", snap.id, status, at)
+}
+
+// dbClusterSnapshotReady schedules the end of a snapshot, which completes
+// even if its cluster is deleted meanwhile; then runs after, if given.
+func (s *Sim) dbClusterSnapshotReady(snap *dbClusterSnapshot, at time.Time, after func()) {
+	s.rdsSchedule(at, func() {
+		if snap.gone {
+			return
+		}
+		s.setDBClusterSnapshotStatus(snap, rdsAvailable, at)
+		if after != nil {
+			after()
+		}
+	})
+}
+
+// backUpDBCluster takes the automated snapshot of a cluster that keeps
+// backups. Aurora backs up its storage continuously, so the cluster stays
+// available meanwhile; point-in-time restores reach back to the end of
+// its first snapshot.
+func (s *Sim) backUpDBCluster(cl *dbCluster, at time.Time) {
+	if cl.backupRetention == 0 {
+		return
+	}
+	snap := s.newDBClusterSnapshot(cl, s.automatedDBClusterSnapshotID(cl, at), "automated", at)
+	done := at.Add(s.duration(s.profile.RDSSnapshot))
+	s.dbClusterSnapshotReady(snap, done, func() {
+		if !cl.gone && cl.backupsFrom.IsZero() {
+			cl.backupsFrom = done
+		}
+	})
+}
+
+func (s *Sim) automatedDBClusterSnapshotID(cl *dbCluster, at time.Time) string {
+	base := "rds:" + cl.id + "-" + at.UTC().Format("2006-01-02-15-04")
+	snaps := s.region(cl.region).rds.clusterSnapshots
+	id := base
+	for n := 2; snaps[id] != nil; n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	return id
+}
+
+func (s *Sim) dropAutomatedDBClusterSnapshots(cl *dbCluster, at time.Time) {
+	snaps := s.region(cl.region).rds.clusterSnapshots
+	for id, snap := range snaps {
+		if snap.snapType == "automated" && snap.clusterRes == cl.resourceID {
+			snap.gone = true
+			delete(snaps, id)
+			s.setDBClusterSnapshotStatus(snap, rdsDeleted, at)
+		}
+	}
+}
+
+// latestClusterRestorableTime is the latest point-in-time restore target
+// of cl, a few minutes behind now as for instances; zero before its first
+// backup.
+func (s *Sim) latestClusterRestorableTime(cl *dbCluster, now time.Time) time.Time {
+	if cl.backupsFrom.IsZero() {
+		return time.Time{}
+	}
+	t := now.Add(-s.profile.Scaled(Duration(5 * time.Minute)))
+	if t.Before(cl.backupsFrom) {
+		return cl.backupsFrom
+	}
+	return t
+}
+
+func (s *Sim) dbClusterSnapshotXML(snap *dbClusterSnapshot) xmlDBClusterSnapshot {
+	progress := int32(0)
+	if snap.status == rdsAvailable {
+		progress = 100
+	}
+	r := snap.region
+	return xmlDBClusterSnapshot{
+		DBClusterSnapshotIdentifier: snap.id, DBClusterSnapshotArn: snap.arn,
+		DBClusterIdentifier: snap.clusterID, DbClusterResourceId: snap.clusterRes,
+		SnapshotType: snap.snapType, Status: snap.status,
+		Engine: snap.engine, EngineMode: "provisioned", EngineVersion: snap.engineVersion,
+		StorageType: "aurora", Port: snap.port, VpcId: snap.vpcID,
+		MasterUsername:        snap.masterUsername,
+		AvailabilityZones:     []string{r + "a", r + "b", r + "c"},
+		StorageEncrypted:      snap.encrypted,
+		PercentProgress:       progress,
+		ClusterCreateTime:     rdsTime(snap.clusterCreated),
+		SnapshotCreateTime:    rdsTime(snap.created),
+		BackupRetentionPeriod: snap.retention,
+		TagList:               rdsXMLTags(snap.tags),
+	}
+}
+
+func (s *Sim) rdsCreateDBClusterSnapshot(c *call, f *rdsForm) (any, *APIError) {
+	snapID := f.required("DBClusterSnapshotIdentifier")
+	ref := f.required("DBClusterIdentifier")
+	tags := f.tags()
+	if f.err != nil {
+		return nil, f.err
+	}
+	snapID, apiErr := rdsCheckID("DBClusterSnapshotIdentifier", snapID)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	cl, apiErr := s.findDBCluster(c, "DBClusterIdentifier", ref, false)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	switch {
+	case s.region(c.region).rds.clusterSnapshots[snapID] != nil:
+		return nil, dbClusterSnapshotAlreadyExists(snapID)
+	case cl.status != rdsAvailable:
+		return nil, invalidDBClusterState("Cannot create a snapshot because DB cluster %s "+
+			"is not in the available state (it is %s).", cl.id, cl.status)
+	}
+
+	snap := s.newDBClusterSnapshot(cl, snapID, "manual", c.now)
+	if len(tags) > 0 {
+		snap.tags = tags
+	}
+	done := c.now.Add(s.duration(s.profile.RDSSnapshot))
+	s.dbClusterSnapshotReady(snap, done, nil)
+	cl.gen++
+	s.setDBClusterStatus(cl, rdsBackingUp, c.now)
+	s.dbClusterStep(cl, done, func() { s.setDBClusterStatus(cl, rdsAvailable, done) })
+	return xmlClusterSnapshotResult{DBClusterSnapshot: s.dbClusterSnapshotXML(snap)}, nil
+}
+
+func (s *Sim) rdsDescribeDBClusterSnapshots(c *call, f *rdsForm) (any, *APIError) {
+	filters := f.filters("db-cluster-id", "db-cluster-snapshot-id", "snapshot-type", "engine")
+	snapRef := f.str("DBClusterSnapshotIdentifier")
+	clusterRef := f.str("DBClusterIdentifier")
+	resID := f.str("DbClusterResourceId")
+	snapType := f.str("SnapshotType")
+	if snapType != "" && !slices.Contains([]string{"automated", "manual", "shared", "public",
+		"awsbackup"}, snapType) {
+		f.fail(rdsInvalidValue("Invalid SnapshotType %q: use automated, manual, shared, "+
+			"public or awsbackup", snapType))
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	snaps := s.region(c.region).rds.clusterSnapshots
+	var wantID string
+	if snapRef != "" {
+		snap, apiErr := s.findDBClusterSnapshot(c, "DBClusterSnapshotIdentifier", snapRef)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		wantID = snap.id
+	}
+	var clusterID string
+	if clusterRef != "" {
+		r, apiErr := s.rdsParseRef("DBClusterIdentifier", clusterRef, "cluster", c.region)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		clusterID = r.id
+	}
+	var kept []*dbClusterSnapshot
+	for _, snap := range snaps {
+		switch {
+		case wantID != "" && snap.id != wantID:
+			continue
+		case clusterID != "" && snap.clusterID != clusterID:
+			continue
+		case resID != "" && snap.clusterRes != resID:
+			continue
+		case snapType != "" && snap.snapType != snapType:
+			continue
+		}
+		if rdsMatch(filters, func(name string) []string {
+			switch name {
+			case "db-cluster-id":
+				return []string{snap.clusterID,
+					s.arn("rds", snap.region, "cluster:"+snap.clusterID)}
+			case "db-cluster-snapshot-id":
+				return []string{snap.id, snap.arn}
+			case "snapshot-type":
+				return []string{snap.snapType}
+			case "engine":
+				return []string{snap.engine}
+			}
+			return nil
+		}) {
+			kept = append(kept, snap)
+		}
+	}
+	sort.Slice(kept, func(a, b int) bool { return kept[a].id < kept[b].id })
+	items, marker := rdsPage(f, kept, func(snap *dbClusterSnapshot) string { return snap.id })
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := xmlClusterSnapshotsResult{Marker: marker}
+	for _, snap := range items {
+		out.DBClusterSnapshots = append(out.DBClusterSnapshots, s.dbClusterSnapshotXML(snap))
+	}
+	return out, nil
+}
+
+// findDBClusterSnapshot resolves a cluster snapshot reference in the
+// caller's region.
+func (s *Sim) findDBClusterSnapshot(c *call, param, ref string) (*dbClusterSnapshot,
+	*APIError) {
+	if strings.HasPrefix(ref, "arn:") && strings.Contains(ref, ":snapshot:") {
+		return nil, rdsInvalidCombination("%s is a DB snapshot; the simulator restores "+
+			"DB clusters from DB cluster snapshots only", ref)
+	}
+	r, apiErr := s.rdsParseRef(param, ref, "cluster-snapshot", c.region)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	snap := s.region(c.region).rds.clusterSnapshots[r.id]
+	if r.region != c.region || snap == nil {
+		return nil, dbClusterSnapshotNotFound(ref)
+	}
+	return snap, nil
+}
+
+// dbClusterRestoreTarget checks the identifier of a restore's new cluster.
+func (s *Sim) dbClusterRestoreTarget(c *call, id string) (string, *APIError) {
+	id, apiErr := rdsCheckID("DBClusterIdentifier", id)
+	if apiErr != nil {
+		return "", apiErr
+	}
+	if s.region(c.region).rds.clusters[id] != nil {
+		return "", dbClusterAlreadyExists(id)
+	}
+	return id, nil
+}
+
+// startDBClusterRestore adds a restored cluster and schedules its way to
+// available, unless a RestoreHangs fault keeps it creating.
+func (s *Sim) startDBClusterRestore(c *call, cl *dbCluster) {
+	s.region(c.region).rds.clusters[cl.id] = cl
+	if c.resourceFault(RestoreHangs, cl.id) {
+		cl.gen++
+		s.setDBClusterStatus(cl, rdsCreating, c.now)
+		return
+	}
+	s.launchDBCluster(cl, c.now, s.duration(s.profile.RDSRestore))
+}
+
+// rdsRestoreDBClusterFromSnapshot answers RestoreDBClusterFromSnapshot.
+// The new cluster keeps the snapshot's engine, data and credentials, but
+// gets the default network and parameter group unless the request names
+// them, as on RDS; it has no instances until some are created in it.
+func (s *Sim) rdsRestoreDBClusterFromSnapshot(c *call, f *rdsForm) (any, *APIError) {
+	id := f.required("DBClusterIdentifier")
+	snapRef := f.required("SnapshotIdentifier")
+	engineName := f.required("Engine")
+	version := f.str("EngineVersion")
+	kmsKey := f.str("KmsKeyId")
+	st := readClusterSettings(f)
+	if f.err != nil {
+		return nil, f.err
+	}
+	id, apiErr := s.dbClusterRestoreTarget(c, id)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	snap, apiErr := s.findDBClusterSnapshot(c, "SnapshotIdentifier", snapRef)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	switch {
+	case snap.status != rdsAvailable:
+		return nil, errorf(http.StatusBadRequest, "InvalidDBClusterSnapshotStateFault",
+			"DBClusterSnapshot must have state available but actually has %s", snap.status)
+	case engineName != snap.engine:
+		return nil, rdsInvalidCombination("Cannot restore a %s cluster snapshot as engine %s",
+			snap.engine, engineName)
+	}
+	if version == "" {
+		version = snap.engineVersion
+	}
+
+	cl := s.newDBCluster(c.region, id, snap.engine, version, c.now)
+	cl.port = snap.port
+	cl.dbName, cl.masterUsername = snap.dbName, snap.masterUsername
+	cl.backupRetention = snap.retention
+	cl.encrypted = snap.encrypted || kmsKey != ""
+	st.apply(cl)
+	s.startDBClusterRestore(c, cl)
+	return xmlClusterResult{DBCluster: s.dbClusterXML(cl, c.now)}, nil
+}
+
+func (s *Sim) rdsRestoreDBClusterToPointInTime(c *call, f *rdsForm) (any, *APIError) {
+	id := f.required("DBClusterIdentifier")
+	srcRef := f.str("SourceDBClusterIdentifier")
+	srcRes := f.str("SourceDbClusterResourceId")
+	restoreTime := f.timestamp("RestoreToTime")
+	latest := f.boolean("UseLatestRestorableTime")
+	restoreType := f.str("RestoreType")
+	kmsKey := f.str("KmsKeyId")
+	st := readClusterSettings(f)
+	if srcRef == "" && srcRes == "" {
+		f.required("SourceDBClusterIdentifier")
+	}
+	if restoreType != "" && restoreType != "full-copy" && restoreType != "copy-on-write" {
+		f.fail(rdsInvalidValue("Invalid RestoreType %q: use full-copy or copy-on-write",
+			restoreType))
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	useLatest := latest != nil && *latest
+	switch {
+	case restoreTime != nil && useLatest:
+		return nil, rdsInvalidCombination("RestoreToTime cannot be given with " +
+			"UseLatestRestorableTime enabled")
+	case restoreTime == nil && !useLatest:
+		return nil, rdsInvalidCombination("Give RestoreToTime or set UseLatestRestorableTime")
+	case restoreTime != nil && restoreType == "copy-on-write":
+		return nil, rdsInvalidCombination("RestoreToTime cannot be given for a " +
+			"copy-on-write restore")
+	}
+	id, apiErr := s.dbClusterRestoreTarget(c, id)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	var src *dbCluster
+	if srcRef != "" {
+		src, apiErr = s.findDBCluster(c, "SourceDBClusterIdentifier", srcRef, false)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+	} else {
+		for _, cl := range s.region(c.region).rds.clusters {
+			if cl.resourceID == srcRes {
+				src = cl
+			}
+		}
+		if src == nil {
+			return nil, dbClusterNotFound(srcRes)
+		}
+	}
+	if src.backupsFrom.IsZero() {
+		return nil, invalidDBClusterState("DB cluster %s has no restorable time yet: "+
+			"its first backup has not finished", src.id)
+	}
+	if restoreTime != nil {
+		// The window is compared as Describe reports it, to the
+		// millisecond, so that its ends can be given back as they are.
+		earliest := src.backupsFrom.Truncate(time.Millisecond)
+		last := s.latestClusterRestorableTime(src, c.now)
+		if restoreTime.Before(earliest) || restoreTime.After(last) {
+			return nil, rdsInvalidValue("Restore time %s is outside the restorable window "+
+				"of %s, from %s to %s", rdsTime(*restoreTime), src.id, rdsTime(earliest),
+				rdsTime(last))
+		}
+	}
+
+	cl := s.newDBCluster(c.region, id, src.engine, src.engineVersion, c.now)
+	cl.port = src.port
+	cl.dbName, cl.masterUsername = src.dbName, src.masterUsername
+	cl.backupRetention = src.backupRetention
+	cl.encrypted = src.encrypted || kmsKey != ""
+	st.apply(cl)
+	s.startDBClusterRestore(c, cl)
+	return xmlClusterResult{DBCluster: s.dbClusterXML(cl, c.now)}, nil
+}
+
+// rdsDeleteDBCluster answers DeleteDBCluster. As on RDS, a cluster goes
+// only once each of its instances is being deleted; its automated
+// snapshots go with it, a final snapshot stays.
+func (s *Sim) rdsDeleteDBCluster(c *call, f *rdsForm) (any, *APIError) {
+	ref := f.required("DBClusterIdentifier")
+	skip := f.boolean("SkipFinalSnapshot")
+	finalID := f.str("FinalDBSnapshotIdentifier")
+	// TODO: keep automated backups when DeleteAutomatedBackups is false;
+	// the simulator has no retained backups to keep them in.
+	f.boolean("DeleteAutomatedBackups")
+	if f.err != nil {
+		return nil, f.err
+	}
+	cl, apiErr := s.findDBCluster(c, "DBClusterIdentifier", ref, false)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	skipping := skip != nil && *skip
+	switch {
+	case cl.status == rdsDeleting:
+		return nil, invalidDBClusterState("DB cluster %s is already being deleted.", cl.id)
+	case cl.deletionProtection:
+		return nil, rdsInvalidCombination("Cannot delete protected Cluster, please disable " +
+			"deletion protection and try again.")
+	case cl.global != nil:
+		return nil, invalidDBClusterState("DB cluster %s is a member of global cluster %s; "+
+			"remove it from the global cluster before deleting it", cl.id, cl.global.id)
+	case skipping && finalID != "":
+		return nil, rdsInvalidCombination("FinalDBSnapshotIdentifier can not be specified " +
+			"when deleting a DB cluster with SkipFinalSnapshot enabled.")
+	case !skipping && finalID == "":
+		return nil, rdsInvalidCombination("FinalDBSnapshotIdentifier is required unless " +
+			"SkipFinalSnapshot is specified.")
+	}
+	for _, m := range cl.members {
+		if m.status != rdsDeleting {
+			return nil, invalidDBClusterState("Cluster cannot be deleted, it still contains "+
+				"DB instances in non-deleting state: %s is %s.", m.id, m.status)
+		}
+	}
+	total := s.duration(s.profile.RDSDelete)
+	if finalID != "" {
+		id, apiErr := rdsCheckID("FinalDBSnapshotIdentifier", finalID)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		if s.region(c.region).rds.clusterSnapshots[id] != nil {
+			return nil, dbClusterSnapshotAlreadyExists(id)
+		}
+		if cl.status != rdsAvailable {
+			return nil, invalidDBClusterState("DB cluster %s is %s; a final snapshot needs "+
+				"an available cluster", cl.id, cl.status)
+		}
+		snapTime := s.duration(s.profile.RDSSnapshot)
+		snap := s.newDBClusterSnapshot(cl, id, "manual", c.now)
+		s.dbClusterSnapshotReady(snap, c.now.Add(snapTime), nil)
+		total += snapTime
+	}
+
+	cl.gen++
+	s.setDBClusterStatus(cl, rdsDeleting, c.now)
+	done := c.now.Add(total)
+	s.dbClusterStep(cl, done, func() {
+		if len(cl.members) > 0 {
+			cl.removeWhenEmpty = true
+			return
+		}
+		s.removeDBCluster(cl, done)
+	})
+	return xmlClusterResult{DBCluster: s.dbClusterXML(cl, c.now)}, nil
+}
+
+// removeDBCluster ends a cluster's deletion. Replica clusters of it carry
+// on as standalone clusters.
+func (s *Sim) removeDBCluster(cl *dbCluster, at time.Time) {
+	s.setDBClusterStatus(cl, rdsDeleted, at)
+	cl.gone = true
+	delete(s.region(cl.region).rds.clusters, cl.id)
+	if src := cl.source; src != nil {
+		cl.source = nil
+		for n, r := range src.replicas {
+			if r == cl {
+				src.replicas = append(src.replicas[:n:n], src.replicas[n+1:]...)
+				break
+			}
+		}
+	}
+	for _, r := range cl.replicas {
+		r.source = nil
+	}
+	cl.replicas = nil
+	s.dropAutomatedDBClusterSnapshots(cl, at)
 }
 
 // auroraState lists a region's clusters and the global clusters it takes

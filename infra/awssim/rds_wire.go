@@ -551,6 +551,31 @@ type xmlDBCluster struct {
 	LatestRestorableTime        string             `xml:",omitempty"`
 	StorageEncrypted            bool
 	DeletionProtection          bool
+	CopyTagsToSnapshot          bool
+	TagList                     []xmlTag `xml:"TagList>Tag"`
+}
+
+type xmlDBClusterSnapshot struct {
+	DBClusterSnapshotIdentifier string
+	DBClusterSnapshotArn        string
+	DBClusterIdentifier         string
+	DbClusterResourceId         string
+	SnapshotType                string
+	Status                      string
+	Engine                      string
+	EngineMode                  string
+	EngineVersion               string
+	AllocatedStorage            int32
+	StorageType                 string
+	Port                        int32
+	VpcId                       string
+	MasterUsername              string   `xml:",omitempty"`
+	AvailabilityZones           []string `xml:"AvailabilityZones>AvailabilityZone"`
+	StorageEncrypted            bool
+	PercentProgress             int32
+	ClusterCreateTime           string `xml:",omitempty"`
+	SnapshotCreateTime          string `xml:",omitempty"`
+	BackupRetentionPeriod       int32
 	TagList                     []xmlTag `xml:"TagList>Tag"`
 }
 
@@ -610,6 +635,15 @@ type xmlClusterResult struct {
 type xmlClustersResult struct {
 	DBClusters []xmlDBCluster `xml:"DBClusters>DBCluster"`
 	Marker     string         `xml:",omitempty"`
+}
+
+type xmlClusterSnapshotResult struct {
+	DBClusterSnapshot xmlDBClusterSnapshot
+}
+
+type xmlClusterSnapshotsResult struct {
+	DBClusterSnapshots []xmlDBClusterSnapshot `xml:"DBClusterSnapshots>DBClusterSnapshot"`
+	Marker             string                 `xml:",omitempty"`
 }
 
 type xmlGlobalResult struct {
