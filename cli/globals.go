@@ -90,12 +90,19 @@ func (g *globals) resolve(fs *pflag.FlagSet, lookupEnv func(string) (string, boo
 			return fmt.Errorf("%s=%q: %w", b.env, v, err)
 		}
 	}
+	return g.validate()
+}
+
+// noteConnFlags records the connection flags given on the command line.
+// It runs before resolve: values from the environment are left out, since
+// the environment reaches the suggested commands anyway.
+func (g *globals) noteConnFlags(fs *pflag.FlagSet) {
+	g.connFlags = ""
 	for _, name := range []string{"temporal-address", "namespace"} {
 		if fs.Changed(name) {
 			g.connFlags += " --" + name + " " + fs.Lookup(name).Value.String()
 		}
 	}
-	return g.validate()
 }
 
 func (g *globals) validate() error {
@@ -164,7 +171,8 @@ const dialTimeout = 10 * time.Second
 
 // dial connects to Temporal. The SDK's own log lines at level and above go
 // to logTo, never to stdout, which belongs to the command's results.
-func (g *globals) dial(ctx context.Context, logTo io.Writer, level slog.Level) (client.Client, error) {
+func (g *globals) dial(ctx context.Context, logTo io.Writer, level slog.Level) (client.Client,
+	error) {
 	opts := g.clientOptions()
 	opts.Logger = log.NewStructuredLogger(slog.New(
 		slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level})))

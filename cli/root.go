@@ -37,6 +37,7 @@ application. 'drover sim' starts the simulated regions alone.`,
 		// Subcommands must not set their own PersistentPreRunE: cobra
 		// runs only the nearest one, and this one resolves the globals.
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			g.noteConnFlags(cmd.Flags())
 			return g.resolve(cmd.Flags(), lookupEnv)
 		},
 	}
