@@ -20,6 +20,12 @@ type ECSAPI interface {
 		optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	UpdateService(ctx context.Context, in *ecs.UpdateServiceInput,
 		optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	CreateService(ctx context.Context, in *ecs.CreateServiceInput,
+		optFns ...func(*ecs.Options)) (*ecs.CreateServiceOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput,
+		optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput,
+		optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
 }
 
 // RDSAPI is the part of the RDS client the activities call.
@@ -40,6 +46,30 @@ type RDSAPI interface {
 		optFns ...func(*rds.Options)) (*rds.SwitchoverGlobalClusterOutput, error)
 	FailoverGlobalCluster(ctx context.Context, in *rds.FailoverGlobalClusterInput,
 		optFns ...func(*rds.Options)) (*rds.FailoverGlobalClusterOutput, error)
+
+	DescribeDBSnapshots(ctx context.Context, in *rds.DescribeDBSnapshotsInput,
+		optFns ...func(*rds.Options)) (*rds.DescribeDBSnapshotsOutput, error)
+	DescribeDBClusterSnapshots(ctx context.Context, in *rds.DescribeDBClusterSnapshotsInput,
+		optFns ...func(*rds.Options)) (*rds.DescribeDBClusterSnapshotsOutput, error)
+	RestoreDBInstanceFromDBSnapshot(ctx context.Context,
+		in *rds.RestoreDBInstanceFromDBSnapshotInput,
+		optFns ...func(*rds.Options)) (*rds.RestoreDBInstanceFromDBSnapshotOutput, error)
+	RestoreDBInstanceToPointInTime(ctx context.Context,
+		in *rds.RestoreDBInstanceToPointInTimeInput,
+		optFns ...func(*rds.Options)) (*rds.RestoreDBInstanceToPointInTimeOutput, error)
+	RestoreDBClusterFromSnapshot(ctx context.Context, in *rds.RestoreDBClusterFromSnapshotInput,
+		optFns ...func(*rds.Options)) (*rds.RestoreDBClusterFromSnapshotOutput, error)
+	RestoreDBClusterToPointInTime(ctx context.Context,
+		in *rds.RestoreDBClusterToPointInTimeInput,
+		optFns ...func(*rds.Options)) (*rds.RestoreDBClusterToPointInTimeOutput, error)
+	CreateDBInstance(ctx context.Context, in *rds.CreateDBInstanceInput,
+		optFns ...func(*rds.Options)) (*rds.CreateDBInstanceOutput, error)
+	DeleteDBInstance(ctx context.Context, in *rds.DeleteDBInstanceInput,
+		optFns ...func(*rds.Options)) (*rds.DeleteDBInstanceOutput, error)
+	ModifyDBCluster(ctx context.Context, in *rds.ModifyDBClusterInput,
+		optFns ...func(*rds.Options)) (*rds.ModifyDBClusterOutput, error)
+	DeleteDBCluster(ctx context.Context, in *rds.DeleteDBClusterInput,
+		optFns ...func(*rds.Options)) (*rds.DeleteDBClusterOutput, error)
 }
 
 // Route53API is the part of the Route 53 client the activities call.
@@ -193,6 +223,14 @@ func (r *Region) Register(reg worker.ActivityRegistry) {
 		ResyncDatabaseName:  r.ResyncDatabase,
 		FlipDNSName:         r.FlipDNS,
 		VerifyName:          r.Verify,
+		CaptureServiceName:  r.CaptureService,
+		CaptureZoneName:     r.CaptureZone,
+		CaptureDatabaseName: r.CaptureDatabase,
+		RestoreDatabaseName: r.RestoreDatabase,
+		DeleteDatabaseName:  r.DeleteDatabase,
+		VerifyDatabaseName:  r.VerifyDatabase,
+		RestoreServiceName:  r.RestoreService,
+		RestoreZoneName:     r.RestoreZone,
 	} {
 		reg.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

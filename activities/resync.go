@@ -130,7 +130,12 @@ func (r *Region) ResyncDatabase(ctx context.Context, in ResyncDatabaseInput) (St
 	if err != nil && !hasCode(err, "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault") {
 		return StepResult{}, r.awsError(err, "create read replica "+ref.id)
 	}
-	return result(fmt.Sprintf("DB instance %s created as a read replica of %s", ref.id, sourceARN))
+	res, err := result(fmt.Sprintf("DB instance %s created as a read replica of %s",
+		ref.id, sourceARN))
+	if err == nil && template != nil {
+		res.Leftover = in.StaleName
+	}
+	return res, err
 }
 
 // renameStale renames the standalone instance id to stale, once it is

@@ -3,6 +3,7 @@ package activities
 import (
 	"time"
 
+	"github.com/drover-dev/drover/drills"
 	"github.com/drover-dev/drover/topology"
 )
 
@@ -43,6 +44,9 @@ type StepResult struct {
 	AlreadyDone bool `json:"alreadyDone,omitempty"`
 	// Detail says in a line what happened, for people.
 	Detail string `json:"detail"`
+	// Leftover names what the activity left behind on purpose, such as an
+	// instance renamed out of the way, for a drill to clean up.
+	Leftover string `json:"leftover,omitempty"`
 }
 
 // Progress is what a waiting activity heartbeats: where it got to, so that
@@ -156,4 +160,169 @@ type VerifyInput struct {
 	Target    string          `json:"target"`
 	HealthURL string          `json:"healthURL,omitempty"`
 	Zones     []topology.Zone `json:"zones,omitempty"`
+}
+
+// Names of the capture, restore and ledger activities. The region
+// activities run on each region's queue; the ledger activities run on
+// WorkflowTaskQueue, next to the workflows, where the ledger is open.
+const (
+	CaptureServiceName  = "CaptureService"
+	CaptureZoneName     = "CaptureZone"
+	CaptureDatabaseName = "CaptureDatabase"
+	RestoreDatabaseName = "RestoreDatabase"
+	DeleteDatabaseName  = "DeleteDatabase"
+	VerifyDatabaseName  = "VerifyDatabase"
+	RestoreServiceName  = "RestoreService"
+	RestoreZoneName     = "RestoreZone"
+
+	SaveCapturesName  = "SaveCaptures"
+	LatestCaptureName = "LatestCapture"
+	RecordRunName     = "RecordRun"
+)
+
+// Kinds of capture of a database's settings: CaptureRDSInstance holds a
+// DatabaseSettings of an RDS instance, CaptureRDSCluster of an Aurora
+// cluster.
+const (
+	CaptureRDSInstance = drills.CaptureRDSInstance
+	CaptureRDSCluster  = drills.CaptureRDSCluster
+)
+
+// ZoneCaptureRegion is the Region of every zone capture. Route 53 is
+// global, so a zone's copy belongs to no region, and whichever region's
+// worker took it, a restore finds it under this name.
+const ZoneCaptureRegion = "global"
+
+// Error types of the restore activities, besides the classes of
+// errors.go.
+const (
+	// ErrQuota: an account quota (instances, storage, snapshots,
+	// clusters) stops the restore. Not retryable: raise the quota or
+	// free some of it.
+	ErrQuota = "Quota"
+	// ErrRefused: the activity will not do what was asked because it
+	// would harm a live resource, such as deleting a database the
+	// topology names.
+	ErrRefused = "Refused"
+)
+
+// Sources of a database restore.
+const (
+	// RestoreFromSnapshot restores the latest automated or manual
+	// snapshot of the original, or the snapshot named.
+	RestoreFromSnapshot = "snapshot"
+	// RestoreToPointInTime restores the original's backups to a time,
+	// or to the latest restorable time.
+	RestoreToPointInTime = "point-in-time"
+)
+
+// CaptureServiceInput names a service of the activity's region to capture.
+type CaptureServiceInput struct {
+	App     string     `json:"app"`
+	Service ServiceRef `json:"service"`
+}
+
+// CaptureZoneInput names a hosted zone to copy. Route 53 answers from
+// any region, so any region's worker can take it.
+type CaptureZoneInput struct {
+	App  string        `json:"app"`
+	Zone topology.Zone `json:"zone"`
+}
+
+// CaptureDatabaseInput names a database whose copy in the activity's
+// region to capture: its RDS instance or its Aurora cluster there.
+type CaptureDatabaseInput struct {
+	App      string            `json:"app"`
+	Database topology.Database `json:"database"`
+}
+
+// RestoreDatabaseInput restores a database of Region under a new
+// identifier. The new database takes the settings of the original when
+// the original can be read, else those of Settings.
+type RestoreDatabaseInput struct {
+	App      string            `json:"app"`
+	Database topology.Database `json:"database"`
+	// Region is where the original lives and the restore is made; the
+	// activity runs on its queue.
+	Region string `json:"region"`
+	// TargetID is the new instance's (rds) or cluster's (aurora)
+	// identifier. It must differ from every identifier of the topology:
+	// a restore never replaces a live database.
+	TargetID string `json:"targetId"`
+	// Source is RestoreFromSnapshot (the default) or
+	// RestoreToPointInTime.
+	Source string `json:"source,omitempty"`
+	// SnapshotID picks a snapshot instead of the latest one.
+	SnapshotID string `json:"snapshotId,omitempty"`
+	// RestoreTime picks a point in time instead of the latest
+	// restorable time.
+	RestoreTime *time.Time `json:"restoreTime,omitempty"`
+	// Settings is the latest capture of the original's settings
+	// (CaptureRDSInstance or CaptureRDSCluster), used when the original
+	// cannot be read, such as when it was deleted.
+	Settings *drills.Capture `json:"settings,omitempty"`
+}
+
+// RestoreDatabaseResult is a restore's timing and what it restored.
+type RestoreDatabaseResult struct {
+	StepResult
+	// SnapshotID is the snapshot restored, for a snapshot restore.
+	SnapshotID string `json:"snapshotId,omitempty"`
+	// RestoreTime is the point in time restored. For the latest
+	// restorable time it is that time as read just before the restore,
+	// which RDS may have moved on from by a few seconds.
+	RestoreTime *time.Time `json:"restoreTime,omitempty"`
+	// TargetARN is the new instance's or cluster's ARN.
+	TargetARN string `json:"targetArn"`
+	// Instances are a restored cluster's new instances.
+	Instances []string `json:"instances,omitempty"`
+	// SettingsFrom says where the settings came from: "live" (the
+	// original) or "capture" (with the capture's time).
+	SettingsFrom string `json:"settingsFrom"`
+}
+
+// DeleteDatabaseInput deletes a scratch restore: an RDS instance, or an
+// Aurora cluster with its instances. Exactly one of InstanceID and
+// ClusterID is set.
+type DeleteDatabaseInput struct {
+	Region     string `json:"region"`
+	InstanceID string `json:"instanceId,omitempty"`
+	ClusterID  string `json:"clusterId,omitempty"`
+	// LiveIDs are every identifier the topology names as a live
+	// database (instances and clusters, any region); the activity
+	// refuses to delete any of them.
+	LiveIDs []string `json:"liveIds"`
+}
+
+// VerifyDatabaseInput names a restored database to check: an instance or
+// a cluster of Region, exactly one of them.
+type VerifyDatabaseInput struct {
+	Region     string `json:"region"`
+	InstanceID string `json:"instanceId,omitempty"`
+	ClusterID  string `json:"clusterId,omitempty"`
+}
+
+// RestoreServiceInput recreates a service of Region from a capture of
+// kind drills.CaptureECSService.
+type RestoreServiceInput struct {
+	App     string         `json:"app"`
+	Service ServiceRef     `json:"service"`
+	Region  string         `json:"region"`
+	Capture drills.Capture `json:"capture"`
+}
+
+// RestoreZoneInput puts a zone's captured record sets back (a capture of
+// kind drills.CaptureRoute53Zone).
+type RestoreZoneInput struct {
+	Zone    topology.Zone  `json:"zone"`
+	Capture drills.Capture `json:"capture"`
+}
+
+// LatestCaptureInput names the capture to read from the ledger, by the
+// fields of drills.Capture.
+type LatestCaptureInput struct {
+	App    string `json:"app"`
+	Region string `json:"region"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
 }

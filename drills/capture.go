@@ -12,6 +12,10 @@ const (
 	CaptureECSService = "ecs-service"
 	// CaptureRoute53Zone is a copy of a hosted zone's record sets.
 	CaptureRoute53Zone = "route53-zone"
+	// CaptureRDSInstance and CaptureRDSCluster are the settings of a DB
+	// instance or an Aurora cluster that AWS resets on a restore.
+	CaptureRDSInstance = "rds-instance"
+	CaptureRDSCluster  = "rds-cluster"
 )
 
 // Capture is a definition drover copied while a component was healthy, so

@@ -16,6 +16,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/drills/ledger"
 	"github.com/drover-dev/drover/infra/awsconfig"
 	"github.com/drover-dev/drover/workflows"
 )
@@ -41,11 +42,20 @@ type Config struct {
 	// MaxConcurrentActivities bounds each region worker; zero means 5,000,
 	// enough for a failover of 1,000 services at once.
 	MaxConcurrentActivities int
+	// LedgerDSN, when set, names the drill ledger (a SQLite file or a
+	// PostgreSQL connection string, as ledger.Open takes it) that Start
+	// opens and Stop closes; Ledger is one the caller opened and closes.
+	// With either, the workflow-queue worker serves the ledger
+	// activities, which the capture, restore and drill workflows need.
+	LedgerDSN string
+	Ledger    *ledger.Ledger
 }
 
 // Workers are the running workers of one process.
 type Workers struct {
 	workers []sdkworker.Worker
+	// ledger is closed by Stop when Start opened it.
+	ledger *ledger.Ledger
 }
 
 // Start builds and starts the workers. It fails before starting any when
@@ -81,7 +91,18 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 		}, activities.NewClients(awsCfg)))
 	}
 
+	led := cfg.Ledger
+	if led == nil && cfg.LedgerDSN != "" {
+		var err error
+		if led, err = ledger.Open(ctx, cfg.LedgerDSN); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+	}
 	ws := &Workers{}
+	if cfg.Ledger == nil {
+		ws.ledger = led
+	}
+
 	for _, r := range regions {
 		w := sdkworker.New(c, activities.TaskQueue(r.Name()), sdkworker.Options{
 			WorkerStopTimeout:                  cfg.StopTimeout,
@@ -100,6 +121,9 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 	workflows.Register(wf)
 	wf.RegisterActivityWithOptions(regions[0].LoadTopology,
 		activity.RegisterOptions{Name: activities.LoadTopologyName})
+	if led != nil {
+		activities.NewLedger(led).Register(wf)
+	}
 	ws.workers = append(ws.workers, wf)
 
 	for i, w := range ws.workers {
@@ -107,6 +131,7 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 			for _, started := range ws.workers[:i] {
 				started.Stop()
 			}
+			ws.closeLedger()
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
 	}
@@ -118,6 +143,16 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 func (ws *Workers) Stop() {
 	for _, w := range ws.workers {
 		w.Stop()
+	}
+	// After the workers: a ledger activity may still be finishing.
+	ws.closeLedger()
+}
+
+// closeLedger closes the ledger Start opened, once.
+func (ws *Workers) closeLedger() {
+	if ws.ledger != nil {
+		_ = ws.ledger.Close()
+		ws.ledger = nil
 	}
 }
 

@@ -11,10 +11,6 @@ import (
 	"github.com/drover-dev/drover/plan"
 )
 
-// RecordRunName is the ledger activity that stores a drills.Record. It runs
-// on the workflow queue, whose workers hold the ledger.
-const RecordRunName = "RecordRun"
-
 // timedKinds are the steps whose duration is a component's recovery.
 var timedKinds = map[plan.StepKind]bool{
 	plan.StepPromoteDatabase: true,
@@ -89,14 +85,17 @@ func runOutcome(p *Progress) string {
 // part of the recovery: when it cannot be written the run still ends as it
 // did, with a warning.
 func recordRun(ctx workflow.Context, rec drills.Record) {
+	// The ledger activity runs on the workflow queue, whose workers hold
+	// the ledger.
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           activities.WorkflowTaskQueue,
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, MaximumAttempts: 5,
+			InitialInterval: time.Second, MaximumAttempts: 3,
 		},
 	})
-	if err := workflow.ExecuteActivity(actx, RecordRunName, rec).Get(ctx, nil); err != nil {
+	err := workflow.ExecuteActivity(actx, activities.RecordRunName, rec).Get(ctx, nil)
+	if err != nil {
 		workflow.GetLogger(ctx).Warn("Could not write the run to the ledger",
 			"Record", rec.ID, "Error", err)
 	}

@@ -13,4 +13,7 @@ func workflowOptions(name string) workflow.RegisterOptions {
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Failover, workflowOptions(FailoverWorkflowName))
 	r.RegisterWorkflowWithOptions(Failback, workflowOptions(FailbackWorkflowName))
+	r.RegisterWorkflowWithOptions(Capture, workflowOptions(CaptureWorkflowName))
+	r.RegisterWorkflowWithOptions(Restore, workflowOptions(RestoreWorkflowName))
+	r.RegisterWorkflowWithOptions(Drill, workflowOptions(DrillWorkflowName))
 }

@@ -404,6 +404,7 @@ func (s *switchRun) recordResult(sr *stepRun, res *activities.StepResult) {
 	}
 	sr.p.AlreadyDone = res.AlreadyDone
 	sr.p.Detail = res.Detail
+	sr.p.Leftover = res.Leftover
 	if !res.ActionStarted.IsZero() {
 		t := res.ActionStarted
 		sr.p.ActionStarted = &t

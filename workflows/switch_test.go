@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +93,7 @@ func newFixture(t *testing.T) *fixture {
 		activities.VerifyName: func(context.Context, activities.VerifyInput) (activities.StepResult, error) {
 			return activities.StepResult{}, nil
 		},
-		RecordRunName: func(context.Context, drills.Record) error { return nil },
+		activities.RecordRunName: func(context.Context, drills.Record) error { return nil },
 	} {
 		f.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -121,7 +122,26 @@ func (f *fixture) defaults() {
 		Return(result("flipped"), nil).After(dnsTime)
 	env.OnActivity(activities.VerifyName, mock.Anything, mock.Anything).
 		Return(result("healthy"), nil).After(verifyTime)
-	env.OnActivity(RecordRunName, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(activities.RecordRunName, mock.Anything, mock.Anything).Return(nil)
+}
+
+// seen collects the inputs a mocked activity was called with. Mocks run on
+// the activities' goroutines, so it locks.
+type seen[T any] struct {
+	mu  sync.Mutex
+	got []T
+}
+
+func (s *seen[T]) record(args mock.Arguments) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.got = append(s.got, args.Get(1).(T))
+}
+
+func (s *seen[T]) all() []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]T(nil), s.got...)
 }
 
 func result(detail string) activities.StepResult {
@@ -188,11 +208,9 @@ func ended(t *testing.T, p *Progress, id string) time.Time {
 
 func TestGracefulFailoverRunsStepsInDependencyOrderAndInParallel(t *testing.T) {
 	f := newFixture(t)
-	var scaled []activities.ScaleServiceInput
+	var scaled seen[activities.ScaleServiceInput]
 	f.env.OnActivity(activities.ScaleServiceName, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) {
-			scaled = append(scaled, args.Get(1).(activities.ScaleServiceInput))
-		}).Return(result("scaled"), nil).After(scaleTime)
+		Run(scaled.record).Return(result("scaled"), nil).After(scaleTime)
 
 	p, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop", To: "us-west-2"})
 	require.NoError(t, err)
@@ -226,7 +244,7 @@ func TestGracefulFailoverRunsStepsInDependencyOrderAndInParallel(t *testing.T) {
 	// Desired counts follow the source: api all 4 tasks, web half of 6;
 	// stopping writers scales the source to zero.
 	var targets = map[string]int32{}
-	for _, in := range scaled {
+	for _, in := range scaled.all() {
 		if in.Desired > 0 {
 			targets[in.Service.Name] = in.Desired
 		}
@@ -240,21 +258,20 @@ func TestUngracefulFailoverNeverWaitsOnTheSourceRegion(t *testing.T) {
 	f.env.OnActivity(activities.ObserveServicesName, mock.Anything, mock.Anything).
 		Return(activities.ObserveServicesResult{}, errors.New("source region unreachable")).
 		After(time.Hour)
-	var promoted activities.PromoteDatabaseInput
+	var promoted seen[activities.PromoteDatabaseInput]
 	f.env.OnActivity(activities.PromoteDatabaseName, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) { promoted = args.Get(1).(activities.PromoteDatabaseInput) }).
-		Return(result("failed over"), nil).After(promoteTime)
-	var desired []int32
+		Run(promoted.record).Return(result("failed over"), nil).After(promoteTime)
+	var scaled seen[activities.ScaleServiceInput]
 	f.env.OnActivity(activities.ScaleServiceName, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) {
-			desired = append(desired, args.Get(1).(activities.ScaleServiceInput).Desired)
-		}).Return(result("scaled"), nil).After(scaleTime)
+		Run(scaled.record).Return(result("scaled"), nil).After(scaleTime)
 
 	p, err := f.run(FailoverWorkflowName, SwitchInput{
 		App: "shop", To: "us-west-2", Mode: plan.Ungraceful})
 	require.NoError(t, err)
 	require.Equal(t, RunCompleted, p.Status)
-	require.True(t, promoted.Ungraceful)
+	for _, in := range promoted.all() {
+		require.True(t, in.Ungraceful)
+	}
 	require.Nil(t, p.Step("stop-writers:api"), "no writers to stop in ungraceful mode")
 
 	// The observation of the source never answered; the run ended as soon
@@ -266,7 +283,10 @@ func TestUngracefulFailoverNeverWaitsOnTheSourceRegion(t *testing.T) {
 	critical := promoteTime + 2*scaleTime + dnsTime + verifyTime
 	require.Equal(t, critical, ended(t, p, "verify").Sub(p.Started))
 	// Without source counts, services keep the target's own count.
-	require.Equal(t, []int32{-1, -1}, desired)
+	for _, in := range scaled.all() {
+		require.Equal(t, int32(-1), in.Desired, in.Service.Name)
+	}
+	require.Len(t, scaled.all(), 2)
 }
 
 func TestApprovalGatesWaitForTheOperator(t *testing.T) {
@@ -417,16 +437,18 @@ func TestSwitchToUngracefulMidRun(t *testing.T) {
 	f.env.OnActivity(activities.ScaleServiceName, mock.Anything,
 		mock.MatchedBy(func(in activities.ScaleServiceInput) bool { return in.Desired == 0 })).
 		Return(activities.StepResult{}, errors.New("timeout")).After(10 * time.Hour)
-	var promoted activities.PromoteDatabaseInput
+	var promoted seen[activities.PromoteDatabaseInput]
 	f.env.OnActivity(activities.PromoteDatabaseName, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) { promoted = args.Get(1).(activities.PromoteDatabaseInput) }).
-		Return(result("failed over"), nil).After(promoteTime)
+		Run(promoted.record).Return(result("failed over"), nil).After(promoteTime)
 	f.update(10*time.Minute, UpdateUngraceful, nil)
 
 	p, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop"})
 	require.NoError(t, err)
 	require.Equal(t, plan.Ungraceful, p.Mode)
-	require.True(t, promoted.Ungraceful)
+	require.Len(t, promoted.all(), 2)
+	for _, in := range promoted.all() {
+		require.True(t, in.Ungraceful)
+	}
 	// The promotion started right after the switch, not after the hang.
 	require.Equal(t, p.Started.Add(10*time.Minute), started(t, p, "promote-database:orders"))
 	require.Equal(t, StepTolerated, p.Step("stop-writers:api").State)
@@ -434,11 +456,9 @@ func TestSwitchToUngracefulMidRun(t *testing.T) {
 
 func TestFailbackResyncsAndRebuildsReplicas(t *testing.T) {
 	f := newFixture(t)
-	var resyncs []activities.ResyncDatabaseInput
+	var seenResyncs seen[activities.ResyncDatabaseInput]
 	f.env.OnActivity(activities.ResyncDatabaseName, mock.Anything, mock.Anything).
-		Run(func(args mock.Arguments) {
-			resyncs = append(resyncs, args.Get(1).(activities.ResyncDatabaseInput))
-		}).Return(result("resynced"), nil).After(promoteTime)
+		Run(seenResyncs.record).Return(result("resynced"), nil).After(promoteTime)
 
 	p, err := f.run(FailbackWorkflowName, SwitchInput{App: "shop"})
 	require.NoError(t, err)
@@ -448,6 +468,7 @@ func TestFailbackResyncsAndRebuildsReplicas(t *testing.T) {
 	require.False(t, started(t, p, "promote-database:orders").Before(ended(t, p, "resync-database:orders")))
 	require.False(t, started(t, p, "rebuild-replica:orders").Before(ended(t, p, "verify")))
 
+	resyncs := seenResyncs.all()
 	require.Len(t, resyncs, 2)
 	require.Equal(t, "us-east-1", resyncs[0].Target)
 	require.Equal(t, "us-west-2", resyncs[0].Source)
@@ -535,7 +556,7 @@ func TestAStandaloneRunIsRecordedInTheLedger(t *testing.T) {
 		Return(activities.StepResult{ActionStarted: began, HealthyAt: began.Add(250 * time.Second),
 			Detail: "promoted"}, nil)
 	var rec drills.Record
-	f.env.OnActivity(RecordRunName, mock.Anything, mock.Anything).
+	f.env.OnActivity(activities.RecordRunName, mock.Anything, mock.Anything).
 		Run(func(args mock.Arguments) { rec = args.Get(1).(drills.Record) }).Return(nil)
 
 	_, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop", RequestedBy: "dana",
@@ -561,5 +582,5 @@ func TestAStandaloneRunIsRecordedInTheLedger(t *testing.T) {
 	f = newFixture(t)
 	_, err = f.run(FailoverWorkflowName, SwitchInput{App: "shop", DryRun: true})
 	require.NoError(t, err)
-	f.env.AssertNotCalled(t, RecordRunName, mock.Anything, mock.Anything)
+	f.env.AssertNotCalled(t, activities.RecordRunName, mock.Anything, mock.Anything)
 }

@@ -135,6 +135,9 @@ type StepProgress struct {
 	Detail        string        `json:"detail,omitempty"`
 	Error         string        `json:"error,omitempty"`
 	ApprovedBy    string        `json:"approvedBy,omitempty"`
+	// Leftover is what the step left behind on purpose, such as an
+	// instance a resync renamed out of the way; a drill deletes it.
+	Leftover string `json:"leftover,omitempty"`
 }
 
 // Progress is the state of a run: the answer to the progress query and

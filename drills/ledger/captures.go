@@ -13,7 +13,8 @@ import (
 )
 
 // knownCaptureKinds are the capture kinds the ledger accepts.
-var knownCaptureKinds = []string{drills.CaptureECSService, drills.CaptureRoute53Zone}
+var knownCaptureKinds = []string{drills.CaptureECSService, drills.CaptureRoute53Zone,
+	drills.CaptureRDSInstance, drills.CaptureRDSCluster}
 
 // PutCapture stores c. Storing a capture with the same app, region, kind,
 // name and capture time again replaces it, so a retried capture leaves

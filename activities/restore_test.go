@@ -1,0 +1,579 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/drills"
+	"github.com/drover-dev/drover/infra/awssim"
+)
+
+// restoreInput restores the shop's orders database in us-east-1.
+func (f *fixture) restoreInput(t *testing.T, target string) activities.RestoreDatabaseInput {
+	return activities.RestoreDatabaseInput{App: "shop", Database: f.database(t, "orders"),
+		Region: east, TargetID: target}
+}
+
+// requireSameSettings compares what a restore must copy from the original.
+func requireSameSettings(t *testing.T, want, got *rdstypes.DBInstance) {
+	t.Helper()
+	sgs := func(i *rdstypes.DBInstance) []string {
+		var ids []string
+		for _, sg := range i.VpcSecurityGroups {
+			ids = append(ids, aws.ToString(sg.VpcSecurityGroupId))
+		}
+		return ids
+	}
+	require.Equal(t, aws.ToString(want.DBSubnetGroup.DBSubnetGroupName),
+		aws.ToString(got.DBSubnetGroup.DBSubnetGroupName), "subnet group")
+	require.ElementsMatch(t, sgs(want), sgs(got), "security groups")
+	require.Equal(t, aws.ToString(want.DBParameterGroups[0].DBParameterGroupName),
+		aws.ToString(got.DBParameterGroups[0].DBParameterGroupName), "parameter group")
+	require.Equal(t, aws.ToString(want.OptionGroupMemberships[0].OptionGroupName),
+		aws.ToString(got.OptionGroupMemberships[0].OptionGroupName), "option group")
+	require.Equal(t, aws.ToString(want.DBInstanceClass), aws.ToString(got.DBInstanceClass),
+		"instance class")
+	require.Equal(t, aws.ToBool(want.MultiAZ), aws.ToBool(got.MultiAZ), "Multi-AZ")
+	require.Equal(t, aws.ToString(want.StorageType), aws.ToString(got.StorageType), "storage")
+	require.Equal(t, aws.ToInt32(want.AllocatedStorage), aws.ToInt32(got.AllocatedStorage),
+		"allocated storage")
+	require.Equal(t, aws.ToInt32(want.BackupRetentionPeriod),
+		aws.ToInt32(got.BackupRetentionPeriod), "backup retention")
+}
+
+// tagsOf returns an instance's tags as a map.
+func tagsOf(list []rdstypes.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range list {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// requireGone fails unless the instance no longer exists.
+func (f *fixture) requireGone(t *testing.T, region, id string) {
+	t.Helper()
+	_, err := f.clients[region].RDS.DescribeDBInstances(context.Background(),
+		&rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+	var nf *rdstypes.DBInstanceNotFoundFault
+	require.ErrorAs(t, err, &nf, "DB instance %s still exists", id)
+}
+
+func TestRestoreDatabaseInstance(t *testing.T) {
+	f := newFixture(t, fixtureOpts{timeScale: timed})
+	original := f.instance(t, east, "shop-orders")
+	in := f.restoreInput(t, "shop-orders-restore")
+
+	t.Run("restores the latest snapshot with the original's settings", func(t *testing.T) {
+		before := time.Now()
+		var res activities.RestoreDatabaseResult
+		require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, in, &res))
+		require.False(t, res.AlreadyDone)
+		require.Equal(t, int64(1), f.calls("RestoreDBInstanceFromDBSnapshot"))
+		require.Equal(t, "live", res.SettingsFrom)
+		require.True(t, strings.HasPrefix(res.SnapshotID, "rds:shop-orders-"),
+			"restored %q, not an automated snapshot of shop-orders", res.SnapshotID)
+
+		restored := f.instance(t, east, "shop-orders-restore")
+		require.Equal(t, "available", aws.ToString(restored.DBInstanceStatus))
+		require.Equal(t, aws.ToString(restored.DBInstanceArn), res.TargetARN)
+		requireSameSettings(t, original, restored)
+		tags := tagsOf(restored.TagList)
+		require.Equal(t, "shop-orders", tags[activities.TagRestoreOf])
+		require.Equal(t, "snapshot:"+res.SnapshotID, tags[activities.TagRestoredFrom])
+		require.Equal(t, "shop", tags["drover:app"], "the original's own tags are copied")
+
+		available := f.lastEvent(t, before, "db-instance", "shop-orders-restore", "available")
+		lag := res.HealthyAt.Sub(available)
+		t.Logf("available at %s, observed %s later", available.Format(time.RFC3339Nano), lag)
+		require.GreaterOrEqual(t, lag, time.Duration(0))
+		require.LessOrEqual(t, lag, poll+20*time.Millisecond)
+		require.True(t, res.ActionStarted.After(before))
+	})
+
+	t.Run("second run restores nothing", func(t *testing.T) {
+		var res activities.RestoreDatabaseResult
+		require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, in, &res))
+		require.True(t, res.AlreadyDone)
+		require.Equal(t, int64(1), f.calls("RestoreDBInstanceFromDBSnapshot"))
+		require.NotEmpty(t, res.SnapshotID, "the snapshot is read back from the tags")
+	})
+
+	t.Run("answers", func(t *testing.T) {
+		var res activities.StepResult
+		require.NoError(t, run(t, f.env(east), activities.VerifyDatabaseName,
+			activities.VerifyDatabaseInput{Region: east, InstanceID: "shop-orders-restore"}, &res))
+		require.Contains(t, res.Detail, "is available at shop-orders-restore.")
+		require.Contains(t, res.Detail, ":5432")
+		// The simulator's endpoints do not resolve.
+		require.Contains(t, res.Detail, "no connection was tried")
+	})
+
+	t.Run("restores to the latest point in time", func(t *testing.T) {
+		pitr := f.restoreInput(t, "shop-orders-pitr")
+		pitr.Source = activities.RestoreToPointInTime
+		var res activities.RestoreDatabaseResult
+		require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, pitr, &res))
+		require.Equal(t, int64(1), f.calls("RestoreDBInstanceToPointInTime"))
+		require.Empty(t, res.SnapshotID)
+		require.NotNil(t, res.RestoreTime, "the latest restorable time read before the restore")
+		requireSameSettings(t, original, f.instance(t, east, "shop-orders-pitr"))
+	})
+
+	t.Run("deletes only scratch databases", func(t *testing.T) {
+		live := activities.LiveDatabaseIDs(f.top)
+		catalogMember := aws.ToString(
+			f.cluster(t, east, "shop-catalog-use1").DBClusterMembers[0].DBInstanceIdentifier)
+		for _, tc := range []struct {
+			name string
+			in   activities.DeleteDatabaseInput
+		}{
+			{"a live instance", activities.DeleteDatabaseInput{Region: east,
+				InstanceID: "shop-orders", LiveIDs: live}},
+			{"a live instance, named in capitals", activities.DeleteDatabaseInput{Region: east,
+				InstanceID: "SHOP-ORDERS", LiveIDs: live}},
+			{"a live cluster", activities.DeleteDatabaseInput{Region: east,
+				ClusterID: "shop-catalog-use1", LiveIDs: live}},
+			// Not in the list, but what they serve is.
+			{"an instance of a live cluster", activities.DeleteDatabaseInput{Region: east,
+				InstanceID: catalogMember, LiveIDs: live}},
+			{"an instance with read replicas", activities.DeleteDatabaseInput{Region: east,
+				InstanceID: "shop-orders"}},
+			{"a cluster of a global database", activities.DeleteDatabaseInput{Region: east,
+				ClusterID: "shop-catalog-use1"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				err := run(t, f.env(east), activities.DeleteDatabaseName, tc.in,
+					&activities.StepResult{})
+				app := appError(t, err)
+				require.Equal(t, activities.ErrRefused, app.Type())
+				require.True(t, app.NonRetryable())
+			})
+		}
+		require.Zero(t, f.calls("DeleteDBInstance"))
+		require.Zero(t, f.calls("DeleteDBCluster"))
+		require.Equal(t, "available", aws.ToString(f.instance(t, east, "shop-orders").DBInstanceStatus))
+	})
+
+	t.Run("deletes a restore", func(t *testing.T) {
+		del := activities.DeleteDatabaseInput{Region: east, InstanceID: "shop-orders-pitr",
+			LiveIDs: activities.LiveDatabaseIDs(f.top)}
+		var res activities.StepResult
+		require.NoError(t, run(t, f.env(east), activities.DeleteDatabaseName, del, &res))
+		require.False(t, res.AlreadyDone)
+		require.Equal(t, int64(1), f.calls("DeleteDBInstance"))
+		f.requireGone(t, east, "shop-orders-pitr")
+
+		var again activities.StepResult
+		require.NoError(t, run(t, f.env(east), activities.DeleteDatabaseName, del, &again))
+		require.True(t, again.AlreadyDone)
+		require.Equal(t, int64(1), f.calls("DeleteDBInstance"))
+	})
+}
+
+// TestRestoreDatabaseKilledWorker cancels a restore's first attempt while
+// it waits, as a worker that dies would leave it, and runs the activity
+// again with what the first attempt heartbeated: the restore is finished
+// without a second restore call, timed from the first attempt's start.
+func TestRestoreDatabaseKilledWorker(t *testing.T) {
+	// The restore takes 240 ms, time enough to kill it while it waits.
+	f := newFixture(t, fixtureOpts{})
+	in := f.restoreInput(t, "shop-orders-killed")
+
+	var mu sync.Mutex
+	var last activities.Progress
+	ctx, kill := context.WithCancel(context.Background())
+	defer kill()
+	var s testsuite.WorkflowTestSuite
+	first := s.NewTestActivityEnvironment()
+	first.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+	first.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) {
+		var p activities.Progress
+		if d != nil && d.Get(&p) == nil {
+			mu.Lock()
+			last = p
+			mu.Unlock()
+		}
+	})
+	f.regions[east].Register(first)
+
+	go func() {
+		// Kill the worker once the restore is under way.
+		for f.calls("RestoreDBInstanceFromDBSnapshot") == 0 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		kill()
+	}()
+	err := run(t, first, activities.RestoreDatabaseName, in, &activities.RestoreDatabaseResult{})
+	require.ErrorContains(t, err, "canceled")
+	require.Equal(t, int64(1), f.calls("RestoreDBInstanceFromDBSnapshot"))
+	restoring := f.instance(t, east, "shop-orders-killed")
+	require.NotEqual(t, "available", aws.ToString(restoring.DBInstanceStatus),
+		"the first attempt was not killed while it waited")
+
+	mu.Lock()
+	prog := last
+	mu.Unlock()
+	require.False(t, prog.ActionStarted.IsZero(), "no heartbeat with the restore's start")
+	require.True(t, strings.HasPrefix(prog.Token, "snapshot:"), "heartbeated %+v", prog)
+
+	second := f.env(east)
+	second.SetHeartbeatDetails(prog)
+	var res activities.RestoreDatabaseResult
+	require.NoError(t, run(t, second, activities.RestoreDatabaseName, in, &res))
+	require.False(t, res.AlreadyDone)
+	require.Equal(t, int64(1), f.calls("RestoreDBInstanceFromDBSnapshot"))
+	require.True(t, res.ActionStarted.Equal(prog.ActionStarted), "started %s, want %s",
+		res.ActionStarted, prog.ActionStarted)
+	require.Equal(t, strings.TrimPrefix(prog.Token, "snapshot:"), res.SnapshotID)
+	require.Equal(t, "available",
+		aws.ToString(f.instance(t, east, "shop-orders-killed").DBInstanceStatus))
+}
+
+// TestRestoreDatabaseErrors checks that what retrying cannot fix fails at
+// once, saying what is missing.
+func TestRestoreDatabaseErrors(t *testing.T) {
+	f := newFixture(t, fixtureOpts{maxAttempts: 1})
+	ctx := context.Background()
+	api := f.clients[east].RDS.(*rds.Client)
+
+	// An instance without backups has no snapshot to restore.
+	_, err := api.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		DBInstanceIdentifier: aws.String("shop-audit"), DBInstanceClass: aws.String("db.t4g.micro"),
+		Engine: aws.String("postgres"), AllocatedStorage: aws.Int32(20),
+		BackupRetentionPeriod: aws.Int32(0),
+	})
+	require.NoError(t, err)
+	eventually(t, "shop-audit is available", func() bool {
+		return aws.ToString(f.instance(t, east, "shop-audit").DBInstanceStatus) == "available"
+	})
+	audit := f.database(t, "orders")
+	audit.Name = "audit"
+	audit.Instances = map[string]string{east: "shop-audit"}
+
+	gone := f.database(t, "orders")
+	gone.Instances = map[string]string{east: "shop-orders-gone"}
+
+	for _, tc := range []struct {
+		name    string
+		in      func() activities.RestoreDatabaseInput
+		fault   *awssim.Fault
+		errType string
+		msg     []string
+	}{{
+		name: "no snapshot",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-audit-restore")
+			in.Database = audit
+			return in
+		},
+		errType: activities.ErrNotFound,
+		msg:     []string{"DB instance shop-audit", "no available snapshot"},
+	}, {
+		name: "no such snapshot",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.SnapshotID = "shop-orders-nightly"
+			return in
+		},
+		errType: activities.ErrNotFound,
+		msg:     []string{"snapshot shop-orders-nightly", "does not exist"},
+	}, {
+		name: "original gone without a capture",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.Database = gone
+			return in
+		},
+		errType: activities.ErrNotFound,
+		msg:     []string{"shop-orders-gone does not exist", "no capture"},
+	}, {
+		name: "instance quota",
+		in: func() activities.RestoreDatabaseInput {
+			return f.restoreInput(t, "shop-orders-restore")
+		},
+		fault: &awssim.Fault{Kind: awssim.FaultError, Service: "rds",
+			Operation: "RestoreDBInstanceFromDBSnapshot", Rate: 1, Code: "InstanceQuotaExceeded"},
+		errType: activities.ErrQuota,
+		msg:     []string{"quota of DB instances in us-east-1"},
+	}, {
+		name: "storage quota",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.Source = activities.RestoreToPointInTime
+			return in
+		},
+		fault: &awssim.Fault{Kind: awssim.FaultError, Service: "rds",
+			Operation: "RestoreDBInstanceToPointInTime", Rate: 1, Code: "StorageQuotaExceeded"},
+		errType: activities.ErrQuota,
+		msg:     []string{"quota of allocated storage"},
+	}, {
+		name: "a time outside the restorable window",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.Source = activities.RestoreToPointInTime
+			long := time.Now().Add(-24 * time.Hour)
+			in.RestoreTime = &long
+			return in
+		},
+		errType: activities.ErrInvalid,
+		msg:     []string{"outside the restorable window"},
+	}, {
+		name: "target is somebody else's instance",
+		in: func() activities.RestoreDatabaseInput {
+			return f.restoreInput(t, "shop-audit")
+		},
+		errType: activities.ErrRefused,
+		msg:     []string{"shop-audit already exists", "not a drover restore"},
+	}, {
+		name: "target is a live identifier",
+		in: func() activities.RestoreDatabaseInput {
+			return f.restoreInput(t, "shop-orders-replica")
+		},
+		errType: activities.ErrInvalid,
+		msg:     []string{"live database"},
+	}, {
+		name: "snapshot id with a point in time",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.Source, in.SnapshotID = activities.RestoreToPointInTime, "x"
+			return in
+		},
+		errType: activities.ErrInvalid,
+		msg:     []string{"snapshot id needs source snapshot"},
+	}, {
+		name: "wrong region's worker",
+		in: func() activities.RestoreDatabaseInput {
+			in := f.restoreInput(t, "shop-orders-restore")
+			in.Region = west
+			return in
+		},
+		errType: activities.ErrInvalid,
+		msg:     []string{"schedule it on drover-us-west-2"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.fault != nil {
+				_, err := f.srv.Sim.AddFault(*tc.fault)
+				require.NoError(t, err)
+				defer f.srv.Sim.ClearFaults()
+			}
+			err := run(t, f.env(east), activities.RestoreDatabaseName, tc.in(),
+				&activities.RestoreDatabaseResult{})
+			app := appError(t, err)
+			require.Equal(t, tc.errType, app.Type(), "%v", err)
+			require.True(t, app.NonRetryable())
+			for _, m := range tc.msg {
+				require.Contains(t, err.Error(), m)
+			}
+		})
+	}
+	for _, i := range f.srv.Sim.Snapshot().Regions[east].RDS.Instances {
+		require.NotEqual(t, "shop-orders-restore", i.ID, "a failed restore left an instance")
+	}
+
+	// A standalone instance that nothing depends on may go, restore or
+	// not: a drill also deletes the old primary its failback renamed.
+	var res activities.StepResult
+	require.NoError(t, run(t, f.env(east), activities.DeleteDatabaseName,
+		activities.DeleteDatabaseInput{Region: east, InstanceID: "shop-audit",
+			LiveIDs: activities.LiveDatabaseIDs(f.top)}, &res))
+	require.False(t, res.AlreadyDone)
+	f.requireGone(t, east, "shop-audit")
+}
+
+// TestRestoreDatabaseFromCapture restores an instance that was deleted,
+// with the settings of its capture and from a manual snapshot that
+// outlived it.
+func TestRestoreDatabaseFromCapture(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	ctx := context.Background()
+	api := f.clients[east].RDS.(*rds.Client)
+	original := f.instance(t, east, "shop-orders")
+
+	var capture drills.Capture
+	require.NoError(t, run(t, f.env(east), activities.CaptureDatabaseName,
+		activities.CaptureDatabaseInput{App: "shop", Database: f.database(t, "orders")},
+		&capture))
+
+	_, err := api.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{
+		DBInstanceIdentifier: aws.String("shop-orders"),
+		DBSnapshotIdentifier: aws.String("shop-orders-final"),
+	})
+	require.NoError(t, err)
+	eventually(t, "shop-orders is available after its snapshot", func() bool {
+		return aws.ToString(f.instance(t, east, "shop-orders").DBInstanceStatus) == "available"
+	})
+	_, err = api.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{
+		DBInstanceIdentifier: aws.String("shop-orders"), SkipFinalSnapshot: aws.Bool(true),
+	})
+	require.NoError(t, err)
+	eventually(t, "shop-orders is gone", func() bool {
+		_, err := api.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{
+			DBInstanceIdentifier: aws.String("shop-orders")})
+		return err != nil
+	})
+
+	in := f.restoreInput(t, "shop-orders")
+	in.TargetID = "shop-orders-back"
+	in.Settings = &capture
+	var res activities.RestoreDatabaseResult
+	require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, in, &res))
+	require.Equal(t, "shop-orders-final", res.SnapshotID)
+	require.True(t, strings.HasPrefix(res.SettingsFrom, "capture of "), res.SettingsFrom)
+	requireSameSettings(t, original, f.instance(t, east, "shop-orders-back"))
+}
+
+func TestCaptureDatabase(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+
+	t.Run("instance", func(t *testing.T) {
+		var c drills.Capture
+		require.NoError(t, run(t, f.env(east), activities.CaptureDatabaseName,
+			activities.CaptureDatabaseInput{App: "shop", Database: f.database(t, "orders")}, &c))
+		require.Equal(t, activities.CaptureRDSInstance, c.Kind)
+		require.Equal(t, "shop-orders", c.Name)
+		require.Equal(t, east, c.Region)
+		var s activities.DatabaseSettings
+		require.NoError(t, json.Unmarshal(c.Definition, &s))
+		require.Equal(t, "shop-db", s.SubnetGroup)
+		require.Equal(t, "shop-postgres16", s.ParameterGroup)
+		require.Equal(t, []string{"sg-0a1b2c3d4e5f60718"}, s.SecurityGroups)
+		require.Equal(t, "db.r6g.large", s.InstanceClass)
+		require.True(t, s.MultiAZ)
+		require.Equal(t, int32(7), s.BackupRetention)
+		require.Equal(t, int32(20), s.AllocatedStorage)
+		require.Equal(t, "shop", s.Tags["drover:app"])
+	})
+
+	t.Run("cluster with its instances", func(t *testing.T) {
+		var c drills.Capture
+		require.NoError(t, run(t, f.env(west), activities.CaptureDatabaseName,
+			activities.CaptureDatabaseInput{App: "shop", Database: f.database(t, "catalog")}, &c))
+		require.Equal(t, activities.CaptureRDSCluster, c.Kind)
+		require.Equal(t, "shop-catalog-usw2", c.Name)
+		var s activities.DatabaseSettings
+		require.NoError(t, json.Unmarshal(c.Definition, &s))
+		require.Equal(t, "shop-db", s.SubnetGroup)
+		require.Equal(t, "aurora-postgresql", s.Engine)
+		require.NotEmpty(t, s.Members)
+		for _, m := range s.Members {
+			require.Equal(t, "db.r6g.large", m.InstanceClass, m.Identifier)
+		}
+	})
+
+	t.Run("missing instance", func(t *testing.T) {
+		db := f.database(t, "orders")
+		db.Instances = map[string]string{east: "shop-nothing"}
+		err := run(t, f.env(east), activities.CaptureDatabaseName,
+			activities.CaptureDatabaseInput{App: "shop", Database: db}, &drills.Capture{})
+		require.Equal(t, activities.ErrNotFound, appError(t, err).Type())
+	})
+}
+
+func TestRestoreDatabaseAurora(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	catalog := f.database(t, "catalog")
+	in := activities.RestoreDatabaseInput{App: "shop", Database: catalog, Region: east,
+		TargetID: "shop-catalog-restore"}
+	original := f.cluster(t, east, "shop-catalog-use1")
+
+	var res activities.RestoreDatabaseResult
+	require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, in, &res))
+	require.False(t, res.AlreadyDone)
+	require.Equal(t, int64(1), f.calls("RestoreDBClusterFromSnapshot"))
+	require.NotEmpty(t, res.SnapshotID)
+	require.Equal(t, []string{"shop-catalog-restore-1"}, res.Instances)
+
+	restored := f.cluster(t, east, "shop-catalog-restore")
+	require.Equal(t, "available", aws.ToString(restored.Status))
+	require.Equal(t, aws.ToString(original.DBSubnetGroup), aws.ToString(restored.DBSubnetGroup))
+	require.Equal(t, aws.ToString(original.DBClusterParameterGroup),
+		aws.ToString(restored.DBClusterParameterGroup))
+	require.Equal(t, len(original.VpcSecurityGroups), len(restored.VpcSecurityGroups))
+	require.Empty(t, aws.ToString(restored.GlobalClusterIdentifier))
+	require.Len(t, restored.DBClusterMembers, 1)
+	member := f.instance(t, east, "shop-catalog-restore-1")
+	origMember := f.instance(t, east, aws.ToString(original.DBClusterMembers[0].DBInstanceIdentifier))
+	require.Equal(t, aws.ToString(origMember.DBInstanceClass), aws.ToString(member.DBInstanceClass))
+	require.Equal(t, "available", aws.ToString(member.DBInstanceStatus))
+
+	var again activities.RestoreDatabaseResult
+	require.NoError(t, run(t, f.env(east), activities.RestoreDatabaseName, in, &again))
+	require.True(t, again.AlreadyDone)
+	require.Equal(t, int64(1), f.calls("RestoreDBClusterFromSnapshot"))
+	require.Equal(t, int64(1), f.calls("CreateDBInstance"))
+
+	var verified activities.StepResult
+	require.NoError(t, run(t, f.env(east), activities.VerifyDatabaseName,
+		activities.VerifyDatabaseInput{Region: east, ClusterID: "shop-catalog-restore"}, &verified))
+	require.Contains(t, verified.Detail, "DB cluster shop-catalog-restore is available")
+
+	del := activities.DeleteDatabaseInput{Region: east, ClusterID: "shop-catalog-restore",
+		LiveIDs: activities.LiveDatabaseIDs(f.top)}
+	var deleted activities.StepResult
+	require.NoError(t, run(t, f.env(east), activities.DeleteDatabaseName, del, &deleted))
+	require.False(t, deleted.AlreadyDone)
+	require.Equal(t, int64(1), f.calls("DeleteDBCluster"))
+	f.requireGone(t, east, "shop-catalog-restore-1")
+	_, err := f.clients[east].RDS.DescribeDBClusters(context.Background(),
+		&rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String("shop-catalog-restore")})
+	require.Error(t, err, "the restored cluster still exists")
+}
+
+// cluster reads a DB cluster directly.
+func (f *fixture) cluster(t *testing.T, region, id string) *rdstypes.DBCluster {
+	t.Helper()
+	out, err := f.clients[region].RDS.DescribeDBClusters(context.Background(),
+		&rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	require.NoError(t, err)
+	require.Len(t, out.DBClusters, 1)
+	return &out.DBClusters[0]
+}
+
+// forgetfulRDS drops settings from snapshot restores, as an API version
+// that cannot set them on a restore would.
+type forgetfulRDS struct{ activities.RDSAPI }
+
+func (c forgetfulRDS) RestoreDBInstanceFromDBSnapshot(ctx context.Context,
+	in *rds.RestoreDBInstanceFromDBSnapshotInput,
+	optFns ...func(*rds.Options)) (*rds.RestoreDBInstanceFromDBSnapshotOutput, error) {
+	dropped := *in
+	dropped.DBParameterGroupName, dropped.VpcSecurityGroupIds = nil, nil
+	return c.RDSAPI.RestoreDBInstanceFromDBSnapshot(ctx, &dropped, optFns...)
+}
+
+// TestRestoreDatabaseSetsWhatTheRestoreMissed checks the restored
+// instance against the original and modifies what differs.
+func TestRestoreDatabaseSetsWhatTheRestoreMissed(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	clients := f.clients[east]
+	clients.RDS = forgetfulRDS{clients.RDS}
+	region := activities.NewRegion(activities.Config{Region: east, PollInterval: poll,
+		RDSRate: 1000}, clients)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	region.Register(env)
+
+	var res activities.RestoreDatabaseResult
+	require.NoError(t, run(t, env, activities.RestoreDatabaseName,
+		f.restoreInput(t, "shop-orders-fixed"), &res))
+	require.Equal(t, int64(1), f.calls("ModifyDBInstance"))
+	require.Contains(t, res.Detail, "then set security groups sg-0a1b2c3d4e5f60718, "+
+		"parameter group shop-postgres16")
+	requireSameSettings(t, f.instance(t, east, "shop-orders"),
+		f.instance(t, east, "shop-orders-fixed"))
+}
