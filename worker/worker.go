@@ -42,6 +42,12 @@ type Config struct {
 	// MaxConcurrentActivities bounds each region worker; zero means 5,000,
 	// enough for a failover of 1,000 services at once.
 	MaxConcurrentActivities int
+	// ECSRate, RDSRate and Route53Rate are the calls a second each region
+	// makes to each service; zero keeps the activities' defaults, which
+	// stay under AWS's default quotas.
+	ECSRate     float64
+	RDSRate     float64
+	Route53Rate float64
 	// LedgerDSN, when set, names the drill ledger (a SQLite file or a
 	// PostgreSQL connection string, as ledger.Open takes it) that Start
 	// opens and Stop closes; Ledger is one the caller opened and closes.
@@ -88,6 +94,7 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 		}
 		regions = append(regions, activities.NewRegion(activities.Config{
 			Region: name, PollInterval: cfg.PollInterval, TopologyDir: cfg.TopologyDir,
+			ECSRate: cfg.ECSRate, RDSRate: cfg.RDSRate, Route53Rate: cfg.Route53Rate,
 		}, activities.NewClients(awsCfg)))
 	}
 
@@ -107,6 +114,10 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 		w := sdkworker.New(c, activities.TaskQueue(r.Name()), sdkworker.Options{
 			WorkerStopTimeout:                  cfg.StopTimeout,
 			MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
+			// A failover schedules hundreds of activities at once; a
+			// fixed pair of pollers would hand them out seconds late.
+			ActivityTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(
+				sdkworker.PollerBehaviorAutoscalingOptions{}),
 			Identity:                           identity("region " + r.Name()),
 		})
 		r.Register(w)
