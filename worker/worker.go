@@ -118,7 +118,7 @@ func Start(ctx context.Context, c client.Client, cfg Config) (*Workers, error) {
 			// fixed pair of pollers would hand them out seconds late.
 			ActivityTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(
 				sdkworker.PollerBehaviorAutoscalingOptions{}),
-			Identity:                           identity("region " + r.Name()),
+			Identity: identity("region " + r.Name()),
 		})
 		r.Register(w)
 		ws.workers = append(ws.workers, w)
