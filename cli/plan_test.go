@@ -219,6 +219,20 @@ func TestValidationBeforeAnythingStarts(t *testing.T) {
 			want: []string{"no topology files (<app>.yaml) in ."},
 		},
 		{
+			name: "worker with a ledger in a missing folder",
+			args: []string{"worker", "--regions", "us-east-1", "--ledger",
+				"/nonexistent/drover/ledger.db"},
+			want: []string{"SQLite ledger directory /nonexistent/drover", "pass --ledger"},
+		},
+		{
+			name: "worker with an unreachable PostgreSQL ledger",
+			args: []string{"worker", "--regions", "us-east-1"},
+			env: map[string]string{
+				ledgerEnv: "postgres://drover:s3cret-pw@127.0.0.1:1/drover?connect_timeout=5",
+			},
+			want: []string{"connect to the postgresql ledger postgres://drover:xxxxx@127.0.0.1:1"},
+		},
+		{
 			name: "dev with a bad time scale",
 			args: []string{"dev", "--once", "--time-scale", "0"},
 			want: []string{"--time-scale 0"},
@@ -239,6 +253,7 @@ func TestValidationBeforeAnythingStarts(t *testing.T) {
 				require.ErrorContains(t, res.err, want)
 			}
 			require.NotContains(t, res.err.Error(), "cannot reach Temporal")
+			require.NotContains(t, res.err.Error(), "s3cret", "a password was shown")
 			require.Empty(t, res.stdout.String(), "nothing may be printed as a result")
 		})
 	}

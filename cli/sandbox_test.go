@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,10 @@ func TestCommandsAgainstSandbox(t *testing.T) {
 	}
 	withTopo := func(args ...string) []string { return append(cmd(args...), topo...) }
 
+	led := filepath.Join(t.TempDir(), "ledger.db")
 	startWorkers(t, ctx, withTopo("worker", "--regions", "us-east-1,us-west-2",
-		"--aws-endpoint", sb.Sim.URL, "--poll-interval", "10ms", "--stop-timeout", "5s"))
+		"--aws-endpoint", sb.Sim.URL, "--poll-interval", "10ms", "--stop-timeout", "5s",
+		"--ledger", led))
 
 	t.Run("status before any run", func(t *testing.T) {
 		res := drover(t, cmd("status", "--app", "shop")...)
@@ -189,6 +192,28 @@ func TestCommandsAgainstSandbox(t *testing.T) {
 		require.NotContains(t, out, "approve:database", "--skip-approvals leaves no gate")
 		require.Contains(t, out, "Failback of shop completed in ")
 	})
+
+	t.Run("the ledger holds each run as an incident", func(t *testing.T) {
+		res := drover(t, "drill", "history", "--app", "shop", "--kind", "incident",
+			"--ledger", led, "--output", "json")
+		require.NoError(t, res.err)
+		var entries []historyEntry
+		require.NoError(t, json.Unmarshal([]byte(res.stdout.String()), &entries))
+		// The dry run changes nothing and is not evidence.
+		var outcomes []string
+		for _, e := range entries {
+			require.Equal(t, "incident", e.Kind)
+			require.Equal(t, "tester", e.StartedBy)
+			outcomes = append(outcomes, e.Outcome)
+		}
+		require.Equal(t, []string{"succeeded", "cancelled", "succeeded"}, outcomes)
+		require.Positive(t, entries[0].Phases["failover"])
+		require.Positive(t, entries[2].Phases["failback"])
+
+		res = drover(t, "drill", "history", "--app", "shop", "--kind", "drill", "--ledger", led)
+		require.NoError(t, res.err)
+		require.Equal(t, "The ledger "+led+" holds no drill of shop yet.\n", res.stdout.String())
+	})
 }
 
 // startWorkers runs `drover worker` until the test ends.
@@ -220,6 +245,7 @@ func startWorkers(t *testing.T, ctx context.Context, args []string) {
 	require.Contains(t, out, "activity queue  drover-us-east-1")
 	require.Contains(t, out, "activity queue  drover-us-west-2")
 	require.Contains(t, out, "dummy credentials (local endpoint)")
+	require.Regexp(t, `\n  ledger          \S+\n`, out)
 }
 
 // waitFor waits until out shows want.

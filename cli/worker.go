@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/drills/ledger"
 	"github.com/drover-dev/drover/worker"
 )
 
@@ -26,6 +27,7 @@ type workerOptions struct {
 	pollInterval time.Duration
 	stopTimeout  time.Duration
 	endpoints    map[string]string
+	ledger       string
 }
 
 // regionRE matches AWS region names such as us-east-1 or us-gov-west-1.
@@ -45,13 +47,21 @@ AWS credentials come from the SDK's default chain (environment, shared files,
 SSO, instance or task roles). With --aws-endpoint pointing at a loopback
 address, such as the simulator's, dummy credentials are used instead.
 
+The workers also hold the drill ledger (--ledger): the workflow queue's worker
+records every drill and standalone failover there, and keeps the captures that
+restores of services and zones read. Every process that serves the workflow
+queue must reach the same ledger: a SQLite file on one machine, or PostgreSQL
+for a team.
+
 SIGINT or SIGTERM stops the workers gracefully: running activities get up to
 --stop-timeout to finish, and Temporal hands anything left to another worker.`,
 		Example: `  drover worker --regions us-east-1,us-west-2 --topologies examples
-  drover worker --regions us-west-2 --aws-endpoint http://127.0.0.1:4566`,
+  drover worker --regions us-west-2 --aws-endpoint http://127.0.0.1:4566
+  DROVER_LEDGER=postgres://drover@db.internal:5432/drover drover worker --regions us-east-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.topologies = g.topologyDir(cmd, o.topologies)
+			o.ledger = g.ledgerDSN(cmd, o.ledger)
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g)
 		},
 	}
@@ -64,6 +74,7 @@ SIGINT or SIGTERM stops the workers gracefully: running activities get up to
 		"how long running activities may take to finish once stopping")
 	f.StringToStringVar(&o.endpoints, "region-endpoint", nil,
 		"REGION=URL: an AWS endpoint for one region, overriding --aws-endpoint there")
+	bindLedger(f, &o.ledger)
 	return cmd
 }
 
@@ -71,7 +82,7 @@ SIGINT or SIGTERM stops the workers gracefully: running activities get up to
 func (o *workerOptions) config(g *globals) (worker.Config, error) {
 	cfg := worker.Config{
 		TopologyDir: o.topologies, PollInterval: o.pollInterval, StopTimeout: o.stopTimeout,
-		Endpoint: g.awsEndpoint, Endpoints: o.endpoints,
+		Endpoint: g.awsEndpoint, Endpoints: o.endpoints, LedgerDSN: o.ledger,
 	}
 	if len(o.regions) == 0 {
 		return cfg, fmt.Errorf("--regions is required: name the AWS regions to serve, " +
@@ -124,6 +135,16 @@ func (o *workerOptions) run(ctx context.Context, stdout, stderr io.Writer, g *gl
 	if err != nil {
 		return err
 	}
+	// Opened before Temporal is dialled, so that a wrong ledger fails
+	// at once rather than after the workers have started.
+	l, err := ledger.Open(ctx, cfg.LedgerDSN)
+	if err != nil {
+		return fmt.Errorf("%w; pass --ledger (or %s) the ledger every worker shares", err,
+			ledgerEnv)
+	}
+	defer l.Close()
+	cfg.Ledger = l
+
 	c, err := g.dial(ctx, stderr, slog.LevelInfo)
 	if err != nil {
 		return err
@@ -159,6 +180,7 @@ func (o *workerOptions) describe(w io.Writer, g *globals, cfg worker.Config) err
 			"workflowQueue":  activities.WorkflowTaskQueue,
 			"activityQueues": queues,
 			"topologies":     cfg.TopologyDir,
+			"ledger":         shownDSN(cfg.LedgerDSN),
 		})
 	}
 
@@ -178,6 +200,7 @@ func (o *workerOptions) describe(w io.Writer, g *globals, cfg worker.Config) err
 	}
 	fmt.Fprintf(w, "  topologies      %s (%s)\n", cfg.TopologyDir,
 		strings.Join(listApps(cfg.TopologyDir), ", "))
+	fmt.Fprintf(w, "  ledger          %s\n", shownDSN(cfg.LedgerDSN))
 	_, err := fmt.Fprintf(w, "Press Ctrl-C to stop; running activities get %s to finish.\n",
 		cfg.StopTimeout)
 	return err

@@ -32,9 +32,14 @@ import (
 type Options struct {
 	// Topology is the application to seed, such as examples/shop.yaml.
 	Topology string
-	// WorkDir keeps the sandbox's files (its copy of the topology); it is
-	// created if missing.
+	// WorkDir keeps the sandbox's files (its copy of the topology and, by
+	// default, its ledger); it is created if missing.
 	WorkDir string
+	// LedgerDSN names the drill ledger the workers hold, as ledger.Open
+	// takes it; empty means ledger.db in WorkDir. The simulator starts
+	// empty each time, but the ledger is kept, so drills run on different
+	// days compare with each other.
+	LedgerDSN string
 	// SimAddr is the simulator's loopback address; "127.0.0.1:0" picks a
 	// free port.
 	SimAddr string
@@ -69,6 +74,8 @@ type Sandbox struct {
 	TopologyDir string
 	Seed        seed.Result
 	WorkerCfg   worker.Config
+	// LedgerDSN is the ledger the workers record runs and captures in.
+	LedgerDSN string
 }
 
 // Start builds the sandbox: simulator, seeded application, Temporal and
@@ -79,6 +86,9 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 	}
 	if opts.WorkDir == "" {
 		opts.WorkDir = ".drover"
+	}
+	if opts.LedgerDSN == "" {
+		opts.LedgerDSN = filepath.Join(opts.WorkDir, "ledger.db")
 	}
 	if opts.SimAddr == "" {
 		opts.SimAddr = "127.0.0.1:4566"
@@ -98,7 +108,7 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		return nil, err
 	}
 
-	sb = &Sandbox{}
+	sb = &Sandbox{LedgerDSN: opts.LedgerDSN}
 	defer func() {
 		if err != nil {
 			sb.Close()
@@ -147,6 +157,10 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		TopologyDir:       sb.TopologyDir,
 		PollInterval:      poll,
 		StopTimeout:       5 * time.Second,
+		// Without a ledger every run would spend seconds retrying the
+		// write of its record, and restores of services, which read
+		// their captures from it, could not run at all.
+		LedgerDSN: opts.LedgerDSN,
 	}
 	if !opts.NoWorkers {
 		if err := sb.StartWorkers(ctx); err != nil {
