@@ -81,8 +81,12 @@ func (a *Ledger) LatestCapture(ctx context.Context, in LatestCaptureInput) (
 	c, err := a.l.LatestCapture(ctx, in.App, in.Region, in.Kind, in.Name)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return drills.Capture{}, temporal.NewNonRetryableApplicationError(err.Error()+
-			" (the Capture workflow takes them)", ErrNotFound, err)
+		// Expected when nothing was captured yet: the workflow decides
+		// what that means, so it is not logged as a worker error.
+		return drills.Capture{}, temporal.NewApplicationErrorWithOptions(err.Error()+
+			" (the Capture workflow takes them)", ErrNotFound, temporal.ApplicationErrorOptions{
+			NonRetryable: true, Cause: err, Category: temporal.ApplicationErrorCategoryBenign,
+		})
 	case errors.Is(err, ledger.ErrInvalid):
 		return drills.Capture{}, temporal.NewNonRetryableApplicationError(err.Error(),
 			ErrInvalid, err)

@@ -560,29 +560,16 @@ func orOff(u string) string {
 	return u
 }
 
-// quietLogs drops two kinds of SDK log line that would only alarm someone
-// trying drover out. Failed polls: the SDK retries them, and a sandbox
-// stopping its workers cuts every poll short, which would end each
-// session with a screenful of them. A missing capture: the restore
-// workflow decides what that means and says so in its own warning.
+// quietLogs drops the SDK's failed-poll log lines, which would only alarm
+// someone trying drover out: the SDK retries them, and a sandbox stopping
+// its workers cuts every poll short, which would end each session with a
+// screenful of them.
 type quietLogs struct{ slog.Handler }
 
-// Handle passes on every record but those two.
+// Handle passes on every record but failed polls.
 func (q quietLogs) Handle(ctx context.Context, r slog.Record) error {
-	switch r.Message {
-	case "Failed to poll for task.":
+	if r.Message == "Failed to poll for task." {
 		return nil
-	case "Activity error.":
-		quiet := false
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "ActivityType" && a.Value.String() == activities.LatestCaptureName {
-				quiet = true
-			}
-			return !quiet
-		})
-		if quiet {
-			return nil
-		}
 	}
 	return q.Handler.Handle(ctx, r)
 }

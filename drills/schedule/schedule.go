@@ -14,6 +14,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -69,13 +70,17 @@ func Set(ctx context.Context, c client.Client, opts Options) (bool, error) {
 		opts.CatchupWindow = DefaultCatchupWindow
 	}
 	spec := client.ScheduleSpec{CronExpressions: []string{opts.Cron}}
+	// The cron expression travels in the action's memo: Temporal describes
+	// a schedule's spec in its own calendar form, and only the action can
+	// be changed by an update.
+	memo := map[string]any{"app": app, "cron": opts.Cron}
 	action := &client.ScheduleWorkflowAction{
 		ID:        workflows.DrillWorkflowID(app),
 		Workflow:  workflows.DrillWorkflowName,
 		Args:      []any{opts.Input},
 		TaskQueue: activities.WorkflowTaskQueue,
+		Memo:      memo,
 	}
-	memo := map[string]any{"app": app, "cron": opts.Cron}
 
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:            ID(app),
@@ -108,8 +113,6 @@ func Set(ctx context.Context, c client.Client, opts Options) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("update the drill schedule of %s: %w", app, err)
 	}
-	// The memo is fixed at creation; the cron shown by List comes from the
-	// schedule's own spec when the memo is stale.
 	return false, nil
 }
 
@@ -134,8 +137,10 @@ func List(ctx context.Context, c client.Client) ([]Entry, error) {
 		}
 		entry.Cron = memoString(e.Memo.GetFields()["cron"])
 		if d, err := c.ScheduleClient().GetHandle(ctx, e.ID).Describe(ctx); err == nil {
-			if sp := d.Schedule.Spec; sp != nil && len(sp.CronExpressions) > 0 {
-				entry.Cron = sp.CronExpressions[0]
+			if a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction); ok {
+				if cron := memoValue(a.Memo["cron"]); cron != "" {
+					entry.Cron = cron
+				}
 			}
 			entry.Paused = d.Schedule.State.Paused
 			entry.Note = d.Schedule.State.Note
@@ -149,6 +154,18 @@ func List(ctx context.Context, c client.Client) ([]Entry, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// memoValue reads a described action's memo entry, which the SDK hands
+// back still encoded.
+func memoValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case *commonpb.Payload:
+		return memoString(v)
+	}
+	return ""
 }
 
 func memoString(p *commonpb.Payload) string {
@@ -187,7 +204,8 @@ func wrap(app, what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if strings.Contains(err.Error(), "not found") {
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) || strings.Contains(err.Error(), "not found") {
 		return fmt.Errorf("%s has no drill schedule; create one with `drover drill schedule set`",
 			app)
 	}
