@@ -77,21 +77,17 @@ type outcome struct {
 func benchFailover(b *testing.B, sc scenario) {
 	// Only the failover itself is timed: failoverOnce starts the timer.
 	b.StopTimer()
-	tune, err := tuningFromEnv()
-	if err != nil {
-		b.Fatal(err)
-	}
 	temporal := devserver.StartForTest(b)
 	var last outcome
 	for range b.N {
-		last = failoverOnce(b, temporal.Client(), sc, tune)
+		last = failoverOnce(b, temporal.Client(), sc)
 	}
-	report(b, sc, tune, last)
+	report(b, sc, last)
 }
 
 // failoverOnce seeds a fresh sandbox and fails it over with the timer
 // running, then measures the sequential baseline on a second sandbox.
-func failoverOnce(b *testing.B, c client.Client, sc scenario, tune tuning) outcome {
+func failoverOnce(b *testing.B, c client.Client, sc scenario) outcome {
 	ctx := context.Background()
 	dir := b.TempDir()
 	opts := Options{Services: sc.services, Aurora: true}.withDefaults()
@@ -103,17 +99,8 @@ func failoverOnce(b *testing.B, c client.Client, sc scenario, tune tuning) outco
 	prof := Profile(sc.timeScale)
 	sb := startSandbox(b, sandbox.Options{
 		Topology: path, WorkDir: filepath.Join(dir, "failover"), SimAddr: "127.0.0.1:0",
-		Profile: &prof, Client: c, NoWorkers: tune.any(),
+		Profile: &prof, Client: c,
 	})
-	if tune.any() {
-		// Stopped when this iteration ends, before the next one's
-		// workers poll the same task queues.
-		stop, err := startTunedWorkers(ctx, c, sb.WorkerCfg, tune, sc.timeScale)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer stop()
-	}
 	est := Estimates(prof, opts.Tasks)
 	// Ungraceful, as in a regional outage, the case that has to be fast:
 	// nothing waits on the source region, so the critical path is the
@@ -252,7 +239,7 @@ func requireCompleted(b *testing.B, sb *sandbox.Sandbox, p *workflows.Progress, 
 	}
 }
 
-func report(b *testing.B, sc scenario, tune tuning, o outcome) {
+func report(b *testing.B, sc scenario, o outcome) {
 	ratio := o.failover.Seconds() / o.criticalPath.Seconds()
 	perService := float64(o.calls) / float64(sc.services)
 	failoverAWS := time.Duration(float64(o.failover) * sc.timeScale)
@@ -275,8 +262,8 @@ func report(b *testing.B, sc scenario, tune tuning, o outcome) {
 	if ratio > sc.target {
 		verdict = "MISSES"
 	}
-	fmt.Printf("Failover of %d services, ungraceful, %gx AWS speed, %s:\n", sc.services,
-		sc.timeScale, tune.describe(sc.timeScale))
+	fmt.Printf("Failover of %d services, ungraceful, %gx AWS speed, rate limits scaled "+
+		"alike:\n", sc.services, sc.timeScale)
 	fmt.Printf("  time: %.2fs against a critical path of %.2fs: ratio %.3f %s its target "+
 		"%.2f (%.2fs from start request to result)\n", o.failover.Seconds(),
 		o.criticalPath.Seconds(), ratio, verdict, sc.target, o.wall.Seconds())

@@ -19,6 +19,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"go.temporal.io/sdk/client"
 
+	"github.com/drover-dev/drover/activities"
 	"github.com/drover-dev/drover/infra/awsconfig"
 	"github.com/drover-dev/drover/infra/awssim"
 	"github.com/drover-dev/drover/infra/devserver"
@@ -157,6 +158,13 @@ func Start(ctx context.Context, opts Options) (sb *Sandbox, err error) {
 		TopologyDir:       sb.TopologyDir,
 		PollInterval:      poll,
 		StopTimeout:       5 * time.Second,
+		// AWS's API quotas count calls per second of real time. The
+		// simulator compresses every wait but not the limits, so they are
+		// scaled like the poll interval: against the simulated cloud they
+		// then weigh what they would weigh against AWS.
+		ECSRate:     activities.DefaultECSRate * profile.TimeScale,
+		RDSRate:     activities.DefaultRDSRate * profile.TimeScale,
+		Route53Rate: activities.DefaultRoute53Rate * profile.TimeScale,
 		// Without a ledger every run would spend seconds retrying the
 		// write of its record, and restores of services, which read
 		// their captures from it, could not run at all.
