@@ -305,3 +305,28 @@ func criticalPath(steps []*Step) ([]string, time.Duration) {
 	}
 	return path, longest
 }
+
+// Remaining returns, for each step, the longest chain of estimates from
+// the step's start to the plan's end: how much of the run can still wait
+// on it. Starting the steps with the most remaining first keeps the
+// critical path from queueing behind steps that nothing waits for.
+func (p *Plan) Remaining() map[string]time.Duration {
+	dependents := map[string][]string{}
+	for _, s := range p.Steps {
+		for _, d := range s.DependsOn {
+			dependents[d] = append(dependents[d], s.ID)
+		}
+	}
+	rest := make(map[string]time.Duration, len(p.Steps))
+	// Steps come after what they depend on, so walking backwards sees
+	// every dependent first.
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		s := p.Steps[i]
+		var after time.Duration
+		for _, d := range dependents[s.ID] {
+			after = max(after, rest[d])
+		}
+		rest[s.ID] = s.Estimate + after
+	}
+	return rest
+}

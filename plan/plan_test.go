@@ -163,3 +163,15 @@ func TestRequestsThatDoNotFitAreRejected(t *testing.T) {
 		})
 	}
 }
+
+func TestRemainingRanksTheCriticalPathFirst(t *testing.T) {
+	est := DefaultEstimates()
+	p, err := Build(shop(), Request{Kind: Failover, Mode: Ungraceful}, est)
+	require.NoError(t, err)
+	rest := p.Remaining()
+	require.Equal(t, p.Estimate, rest["preflight"])
+	// api has web after it; web only DNS and verify.
+	require.Equal(t, 2*est.ServiceStart+est.DNSPropagation+est.Verify, rest["scale-service:api"])
+	require.Equal(t, est.ServiceStart+est.DNSPropagation+est.Verify, rest["scale-service:web"])
+	require.Equal(t, est.Verify, rest["verify"])
+}

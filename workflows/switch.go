@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -183,10 +184,14 @@ func (s *switchRun) loadPlan(ctx workflow.Context) error {
 // execute starts each step once its dependencies are satisfied, and
 // returns when every step has finished or the run was aborted.
 func (s *switchRun) execute(ctx workflow.Context) {
+	order := s.plan.Steps
+	if workflow.GetVersion(ctx, "critical-path-first", workflow.DefaultVersion, 1) >= 1 {
+		order = byRemaining(s.plan)
+	}
 	running := 0
 	for {
 		if !s.aborted && !s.paused && !s.blocked() {
-			for _, st := range s.plan.Steps {
+			for _, st := range order {
 				sr := s.steps[st.ID]
 				if sr.p.State != StepPending || !s.ready(st) {
 					continue
@@ -210,6 +215,19 @@ func (s *switchRun) execute(ctx workflow.Context) {
 		_ = workflow.Await(ctx, func() bool { return s.changed })
 		s.showDetails(ctx)
 	}
+}
+
+// byRemaining orders the steps so that, of those ready at once, the ones
+// with the longest chain after them are scheduled first: with hundreds of
+// services ready together, the one others wait for must not queue behind
+// them. Ties keep the plan's order.
+func byRemaining(p *plan.Plan) []*plan.Step {
+	rest := p.Remaining()
+	order := append([]*plan.Step(nil), p.Steps...)
+	sort.SliceStable(order, func(i, j int) bool {
+		return rest[order[i].ID] > rest[order[j].ID]
+	})
+	return order
 }
 
 // abandonSourceReads ends an ungraceful run once the target serves: steps
