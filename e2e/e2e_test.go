@@ -260,6 +260,17 @@ func TestFailoverThenFailbackOfTheExample(t *testing.T) {
 		}
 	}
 	require.Len(t, names, 4, "%v: two live instances and two renamed stale ones", names)
+
+	// A second round straight after the first, in the same minute, finds
+	// its own names for what it moves out of the way.
+	for _, wf := range []string{workflows.FailoverWorkflowName, workflows.FailbackWorkflowName} {
+		run = start(t, sb, wf, workflows.SwitchInput{
+			App: "shop", Purpose: workflows.Practice, SkipApprovals: true,
+		})
+		p = result(t, run, 3*time.Minute)
+		require.Equal(t, workflows.RunCompleted, p.Status, "%s: %s", wf, p.Message)
+	}
+	requireServing(t, sb, primary, standby)
 }
 
 // serviceComponent maps a "cluster/service" id to the example's component

@@ -18,12 +18,15 @@ import (
 
 // TestRecordHistories writes the histories that the workflows' replay test
 // replays. It runs only when asked, after a change to the workflows that
-// is meant to be compatible has been made safe with versioning:
+// is meant to be compatible has been made safe with versioning; the value
+// tags the files, so histories of earlier versions stay and keep being
+// replayed:
 //
-//	DROVER_RECORD_HISTORIES=1 go test ./e2e -run TestRecordHistories
+//	DROVER_RECORD_HISTORIES=v3 go test ./e2e -run TestRecordHistories
 func TestRecordHistories(t *testing.T) {
-	if os.Getenv("DROVER_RECORD_HISTORIES") == "" {
-		t.Skip("set DROVER_RECORD_HISTORIES=1 to record new replay histories")
+	tag := os.Getenv("DROVER_RECORD_HISTORIES")
+	if tag == "" {
+		t.Skip("set DROVER_RECORD_HISTORIES=<tag> to record new replay histories")
 	}
 	sb := startSandbox(t, 600)
 	ctx := context.Background()
@@ -44,14 +47,23 @@ func TestRecordHistories(t *testing.T) {
 	}, time.Minute, 50*time.Millisecond)
 	p := result(t, run, 2*time.Minute)
 	require.Equal(t, workflows.RunCompleted, p.Status)
-	save(t, sb.Client, run, "failover-practice.json")
+	save(t, sb.Client, run, "failover-practice-"+tag+".json")
 
 	run = start(t, sb, workflows.FailbackWorkflowName, workflows.SwitchInput{
 		App: "shop", SkipApprovals: true, RequestedBy: "recorder",
 	})
 	p = result(t, run, 3*time.Minute)
 	require.Equal(t, workflows.RunCompleted, p.Status)
-	save(t, sb.Client, run, "failback.json")
+	save(t, sb.Client, run, "failback-"+tag+".json")
+
+	drill := startDrill(t, sb.Client, workflows.DrillInput{
+		App: "shop", SkipApprovals: true, RequestedBy: "recorder",
+		Restore: &workflows.RestoreExercise{Database: "orders"},
+	})
+	ctx3, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	require.NoError(t, drill.Get(ctx3, nil))
+	save(t, sb.Client, drill, "drill-"+tag+".json")
 }
 
 func save(t *testing.T, c client.Client, run client.WorkflowRun, name string) {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,7 +13,8 @@ import (
 )
 
 // replay replays a recorded history under the workflow id it ran with:
-// the workflows check their id, so the replayer's placeholder would fail.
+// the failover and failback check their id, so the replayer's placeholder
+// would fail.
 func replay(t *testing.T, name string) error {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
@@ -23,8 +25,12 @@ func replay(t *testing.T, name string) error {
 
 	r := worker.NewWorkflowReplayer()
 	Register(r)
+	id := SwitchWorkflowID("shop")
+	if strings.HasPrefix(name, "drill") {
+		id = DrillWorkflowID("shop")
+	}
 	return r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-		OriginalExecution: workflow.Execution{ID: SwitchWorkflowID("shop"), RunID: "recorded"},
+		OriginalExecution: workflow.Execution{ID: id, RunID: "recorded"},
 	})
 }
 
@@ -33,7 +39,19 @@ func replay(t *testing.T, name string) error {
 // workflow code makes the same decisions, so workers can be upgraded while
 // a failover runs. A change that breaks this needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
-	for _, name := range []string{"failover-practice.json", "failback.json"} {
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	require.NoError(t, err)
+	var names []string
+	for _, p := range paths {
+		if name := filepath.Base(p); !strings.HasPrefix(name, "incompatible") {
+			names = append(names, name)
+		}
+	}
+	// The first histories, from before any workflow version, and the
+	// newest ones must all be there.
+	require.Subset(t, names, []string{"failover-practice.json", "failback.json",
+		"failover-practice-v2.json", "failback-v2.json", "drill-v2.json"})
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			require.NoError(t, replay(t, name))
 		})

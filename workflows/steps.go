@@ -105,8 +105,8 @@ func (s *switchRun) execStep(ctx workflow.Context, sr *stepRun) (*activities.Ste
 		}
 		db := s.database(sr.p.Component)
 		if sr.staleName == "" {
-			sr.staleName = fmt.Sprintf("%s-stale-%s", topology.RDSIdentifier(db.Instances[target]),
-				workflow.Now(ctx).UTC().Format("20060102-1504"))
+			sr.staleName = staleName(topology.RDSIdentifier(db.Instances[target]),
+				workflow.Now(ctx), workflow.GetInfo(ctx).WorkflowExecution.RunID)
 		}
 		in := activities.ResyncDatabaseInput{
 			Database: db, Source: source, Target: target, StaleName: sr.staleName,
@@ -226,4 +226,27 @@ func (s *switchRun) region(name string) topology.Region {
 		}
 	}
 	return topology.Region{Name: name}
+}
+
+// staleName names an instance a resync moves out of the way: the time
+// says when, and the end of the run id keeps two runs in one minute apart.
+// RDS identifiers hold at most 63 letters, digits and hyphens.
+func staleName(id string, now time.Time, runID string) string {
+	var tag []rune
+	for _, r := range strings.ToLower(runID) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			tag = append(tag, r)
+		}
+	}
+	if len(tag) > 6 {
+		tag = tag[len(tag)-6:]
+	}
+	suffix := "-stale-" + now.UTC().Format("20060102-1504")
+	if len(tag) > 0 {
+		suffix += "-" + string(tag)
+	}
+	if len(id)+len(suffix) > 63 {
+		id = strings.TrimRight(id[:63-len(suffix)], "-")
+	}
+	return id + suffix
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -473,7 +474,9 @@ func TestFailbackResyncsAndRebuildsReplicas(t *testing.T) {
 	require.Equal(t, "us-east-1", resyncs[0].Target)
 	require.Equal(t, "us-west-2", resyncs[0].Source)
 	require.Equal(t, "us-west-2", resyncs[1].Target)
-	require.Regexp(t, `^orders-stale-\d{8}-\d{4}$`, resyncs[0].StaleName)
+	require.Regexp(t, `^orders-stale-\d{8}-\d{4}-[a-z0-9]{6}$`, resyncs[0].StaleName)
+	require.Equal(t, resyncs[0].StaleName[len(resyncs[0].StaleName)-6:],
+		resyncs[1].StaleName[len(resyncs[1].StaleName)-6:], "one run, one tag")
 }
 
 func TestControlsRejectRequestsThatDoNotFit(t *testing.T) {
@@ -583,4 +586,15 @@ func TestAStandaloneRunIsRecordedInTheLedger(t *testing.T) {
 	_, err = f.run(FailoverWorkflowName, SwitchInput{App: "shop", DryRun: true})
 	require.NoError(t, err)
 	f.env.AssertNotCalled(t, activities.RecordRunName, mock.Anything, mock.Anything)
+}
+
+func TestStaleNamesFitRDSAndDifferPerRun(t *testing.T) {
+	now := time.Date(2026, 12, 3, 17, 25, 0, 0, time.UTC)
+	a := staleName("shop-orders", now, "01a23cf0-bcff-7d05-9fc8-5e588a46129b")
+	b := staleName("shop-orders", now, "01a23cf0-bcff-7d05-9fc8-5e588a461300")
+	require.Equal(t, "shop-orders-stale-20261203-1725-46129b", a)
+	require.NotEqual(t, a, b)
+	long := staleName(strings.Repeat("a", 60), now, "run-x1")
+	require.LessOrEqual(t, len(long), 63)
+	require.Regexp(t, `^[a-z][a-z0-9-]*[a-z0-9]$`, long)
 }
