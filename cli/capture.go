@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/drills/schedule"
 	"github.com/drover-dev/drover/workflows"
 )
 
@@ -22,12 +23,14 @@ type captureOptions struct {
 	app        string
 	topologies string
 	wait       bool
+	cron       string
+	unschedule bool
 }
 
 func newCaptureCommand(g *globals) *cobra.Command {
 	o := &captureOptions{}
 	cmd := &cobra.Command{
-		Use:   "capture --app APP [--wait]",
+		Use:   "capture --app APP [--wait | --cron EXPR | --unschedule]",
 		Short: "Copy the definitions of an application's services and zones into the ledger",
 		Long: `Capture what a restore needs while the application is healthy: each ECS
 service's settings and task definition revision, each database's settings, in
@@ -36,10 +39,11 @@ ledger that the workers hold, so that a restore never depends on the region
 that lost the original. Each item is best effort: one that fails is reported
 and the others are saved.
 
-Run it regularly, for example from a Temporal Schedule of the Capture workflow
-with the input {"app": "shop"}.`,
+Run it regularly: --cron puts it on a Temporal Schedule (times in UTC;
+setting it again replaces the expression), --unschedule removes that.`,
 		Example: `  drover capture --app shop --wait
-  drover capture --app shop --output json`,
+  drover capture --app shop --cron "0 * * * *"     # every hour
+  drover capture --app shop --unschedule`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.topologies = g.topologyDir(cmd, o.topologies)
@@ -51,6 +55,9 @@ with the input {"app": "shop"}.`,
 	bindTopologies(f, &o.topologies)
 	f.BoolVar(&o.wait, "wait", false,
 		"wait for the capture and list what it saved; exit non-zero if nothing was")
+	f.StringVar(&o.cron, "cron", "",
+		"capture on a schedule instead of once: a five-field cron expression in UTC")
+	f.BoolVar(&o.unschedule, "unschedule", false, "remove the capture schedule")
 	return cmd
 }
 
@@ -64,6 +71,29 @@ func (o *captureOptions) run(ctx context.Context, stdout, stderr io.Writer, g *g
 		return err
 	}
 	defer c.Close()
+
+	switch {
+	case o.cron != "" && (o.wait || o.unschedule):
+		return errors.New("--cron sets a schedule; it does not go with --wait or --unschedule")
+	case o.cron != "":
+		created, err := schedule.SetCapture(ctx, c, t.App, o.cron)
+		if err != nil {
+			return err
+		}
+		verb := "updated"
+		if created {
+			verb = "created"
+		}
+		fmt.Fprintf(stdout, "Capture schedule %s %s: %q (UTC)\n",
+			schedule.CaptureID(t.App), verb, o.cron)
+		return nil
+	case o.unschedule:
+		if err := schedule.DeleteCapture(ctx, c, t.App); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Capture schedule %s deleted\n", schedule.CaptureID(t.App))
+		return nil
+	}
 
 	id := workflows.CaptureWorkflowID(t.App)
 	summary := "capture of " + t.App + " by " + oneLine(g.user())

@@ -2,6 +2,8 @@
 // Schedule: set it from a cron expression, list, pause, unpause, trigger
 // and delete it. Overlapping drills are skipped, and a catch-up window lets
 // a drill whose minute passed while Temporal was unavailable still run.
+// The capture of an application's definitions runs on a schedule of its
+// own, the same way.
 package schedule
 
 import (
@@ -62,28 +64,62 @@ func Set(ctx context.Context, c client.Client, opts Options) (bool, error) {
 	if app == "" {
 		return false, errors.New("schedule: the drill input names no app")
 	}
-	if fields := strings.Fields(opts.Cron); len(fields) != 5 {
+	return set(ctx, c, ID(app), app, opts.Cron, opts.CatchupWindow,
+		workflows.DrillWorkflowID(app), workflows.DrillWorkflowName, opts.Input)
+}
+
+// CaptureID returns the schedule id of app's capture.
+func CaptureID(app string) string { return "drover-capture-" + app }
+
+// SetCapture runs the Capture workflow of app on a schedule, creating it or
+// replacing its cron. It reports whether it created one.
+func SetCapture(ctx context.Context, c client.Client, app, cron string) (bool, error) {
+	if app == "" {
+		return false, errors.New("schedule: name the app to capture")
+	}
+	return set(ctx, c, CaptureID(app), app, cron, 0, workflows.CaptureWorkflowID(app),
+		workflows.CaptureWorkflowName, workflows.CaptureInput{App: app})
+}
+
+// DeleteCapture removes app's capture schedule.
+func DeleteCapture(ctx context.Context, c client.Client, app string) error {
+	err := c.ScheduleClient().GetHandle(ctx, CaptureID(app)).Delete(ctx)
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) {
+		return fmt.Errorf("%s has no capture schedule", app)
+	}
+	if err != nil {
+		return fmt.Errorf("delete the capture schedule of %s: %w", app, err)
+	}
+	return nil
+}
+
+// set creates or updates one schedule that starts workflow with input.
+func set(ctx context.Context, c client.Client, id, app, cron string, catchup time.Duration,
+	workflowID, workflow string, input any) (bool, error) {
+	if fields := strings.Fields(cron); len(fields) != 5 {
 		return false, fmt.Errorf("cron %q must have five fields: minute hour day month weekday",
-			opts.Cron)
+			cron)
 	}
-	if opts.CatchupWindow == 0 {
-		opts.CatchupWindow = DefaultCatchupWindow
+	if catchup == 0 {
+		catchup = DefaultCatchupWindow
 	}
+	opts := Options{Cron: cron, CatchupWindow: catchup}
 	spec := client.ScheduleSpec{CronExpressions: []string{opts.Cron}}
 	// The cron expression travels in the action's memo: Temporal describes
 	// a schedule's spec in its own calendar form, and only the action can
 	// be changed by an update.
 	memo := map[string]any{"app": app, "cron": opts.Cron}
 	action := &client.ScheduleWorkflowAction{
-		ID:        workflows.DrillWorkflowID(app),
-		Workflow:  workflows.DrillWorkflowName,
-		Args:      []any{opts.Input},
+		ID:        workflowID,
+		Workflow:  workflow,
+		Args:      []any{input},
 		TaskQueue: activities.WorkflowTaskQueue,
 		Memo:      memo,
 	}
 
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:            ID(app),
+		ID:            id,
 		Spec:          spec,
 		Action:        action,
 		Overlap:       enums.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -94,9 +130,9 @@ func Set(ctx context.Context, c client.Client, opts Options) (bool, error) {
 		return true, nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return false, fmt.Errorf("create the drill schedule of %s: %w", app, err)
+		return false, fmt.Errorf("create schedule %s: %w", id, err)
 	}
-	h := c.ScheduleClient().GetHandle(ctx, ID(app))
+	h := c.ScheduleClient().GetHandle(ctx, id)
 	err = h.Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
@@ -111,7 +147,7 @@ func Set(ctx context.Context, c client.Client, opts Options) (bool, error) {
 		},
 	})
 	if err != nil {
-		return false, fmt.Errorf("update the drill schedule of %s: %w", app, err)
+		return false, fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return false, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/drover-dev/drover/drills/schedule"
 	"github.com/drover-dev/drover/infra/devserver"
@@ -56,4 +57,32 @@ func TestScheduleLifecycle(t *testing.T) {
 	require.ErrorContains(t, err, "shop has no drill schedule")
 	_, err = schedule.Set(ctx, c, schedule.Options{Cron: "every day", Input: in})
 	require.ErrorContains(t, err, "five fields")
+}
+
+func TestCaptureSchedule(t *testing.T) {
+	c := devserver.StartForTest(t).Client()
+	ctx := context.Background()
+
+	created, err := schedule.SetCapture(ctx, c, "shop", "0 * * * *")
+	require.NoError(t, err)
+	require.True(t, created)
+	created, err = schedule.SetCapture(ctx, c, "shop", "15 * * * *")
+	require.NoError(t, err)
+	require.False(t, created)
+
+	d, err := c.ScheduleClient().GetHandle(ctx, schedule.CaptureID("shop")).Describe(ctx)
+	require.NoError(t, err)
+	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	require.Equal(t, workflows.CaptureWorkflowName, action.Workflow)
+	require.NotEmpty(t, d.Info.NextActionTimes)
+	require.Equal(t, 15, d.Info.NextActionTimes[0].UTC().Minute())
+
+	// Drill schedules are listed on their own.
+	entries, err := schedule.List(ctx, c)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+
+	require.NoError(t, schedule.DeleteCapture(ctx, c, "shop"))
+	require.ErrorContains(t, schedule.DeleteCapture(ctx, c, "shop"), "no capture schedule")
 }
