@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
 	"github.com/drover-dev/drover/activities"
@@ -268,6 +269,11 @@ func (o *devOptions) drill(ctx context.Context, sb *sandbox.Sandbox, progress io
 		Soak: topology.Duration(o.soak), Restore: restore,
 		RequestedBy: devOperator, Reason: "sandbox drill",
 	}
+	// Capture first, as a schedule would have: the restore exercise then
+	// copies the database's settings from the ledger as in production.
+	if err := captureOnce(ctx, sb, progress); err != nil {
+		fmt.Fprintf(progress, "The capture before the drill failed: %v\n", err)
+	}
 	ref, err := startDrill(ctx, sb.Client, in, "drill of "+t.App+" by "+devOperator, hint)
 	if err != nil {
 		return err
@@ -298,6 +304,25 @@ func (o *devOptions) drill(ctx context.Context, sb *sandbox.Sandbox, progress io
 		}
 	}
 	return dr.err()
+}
+
+// captureOnce runs the Capture workflow of the sandbox's application to its
+// end and says what it saved.
+func captureOnce(ctx context.Context, sb *sandbox.Sandbox, progress io.Writer) error {
+	app := sb.Topology.App
+	run, err := sb.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.CaptureWorkflowID(app), TaskQueue: activities.WorkflowTaskQueue,
+	}, workflows.CaptureWorkflowName, workflows.CaptureInput{App: app})
+	if err != nil {
+		return err
+	}
+	var sum workflows.CaptureSummary
+	if err := run.Get(ctx, &sum); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "Captured %d definitions of %s into the ledger (%d failed)\n",
+		len(sum.Captured), app, len(sum.Failed))
+	return nil
 }
 
 // writeReports writes the drill's HTML and Markdown reports, compared
