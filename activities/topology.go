@@ -5,19 +5,14 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 
 	"github.com/drover-dev/drover/topology"
 )
 
-// appName is what an application may be called: the topology's own rule,
-// which also keeps a name from reaching outside TopologyDir.
-var appName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
 // LoadTopology reads and checks <TopologyDir>/<app>.yaml. A missing or
 // invalid file fails at once: retrying would read the same file.
 func (r *Region) LoadTopology(_ context.Context, app string) (*topology.Topology, error) {
-	if !appName.MatchString(app) {
+	if !topology.ValidName(app) {
 		return nil, nonRetryable(ErrInvalid,
 			"application name %q is not lowercase letters, digits and dashes", app)
 	}

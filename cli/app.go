@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -21,10 +20,6 @@ const (
 	defaultTopologyDir = "examples"
 	topologiesEnv      = "DROVER_TOPOLOGIES"
 )
-
-// appRE is the topology's rule for an application's name. Checking it
-// first also keeps --app from naming a file outside the topology folder.
-var appRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // bindApp declares --app.
 func bindApp(fs *pflag.FlagSet, app *string) {
@@ -52,7 +47,7 @@ func checkApp(app string) error {
 	if app == "" {
 		return errors.New("--app is required: name the application, such as --app shop")
 	}
-	if !appRE.MatchString(app) {
+	if !topology.ValidName(app) {
 		return fmt.Errorf("--app %q: an application's name is lowercase letters, digits "+
 			"and dashes, starting with a letter, as in its topology file's app field", app)
 	}
@@ -97,7 +92,7 @@ func listApps(dir string) []string {
 	var apps []string
 	for _, p := range paths {
 		name := strings.TrimSuffix(filepath.Base(p), ".yaml")
-		if appRE.MatchString(name) {
+		if topology.ValidName(name) {
 			apps = append(apps, name)
 		}
 	}

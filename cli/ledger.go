@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -71,20 +69,12 @@ func openLedgerToRead(ctx context.Context, dsn string) (*ledger.Ledger, error) {
 	return l, nil
 }
 
-// keywordPassword matches password=value in key=value pairs and in a
-// URL's query, quoted or not.
-var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)`)
-
 // shownDSN is a ledger DSN as it may be printed: without its password.
 func shownDSN(dsn string) string {
 	if path, ok := sqliteFile(dsn); ok {
 		return path
 	}
-	shown := dsn
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		shown = u.Redacted()
-	}
-	return keywordPassword.ReplaceAllString(shown, "${1}xxxxx")
+	return ledger.Redact(dsn)
 }
 
 // findRecord resolves --drill: a record's full ID, its run ID, or a part

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/drover-dev/drover/activities"
 	"github.com/drover-dev/drover/drills/ledger"
+	"github.com/drover-dev/drover/topology"
 	"github.com/drover-dev/drover/worker"
 )
 
@@ -29,9 +29,6 @@ type workerOptions struct {
 	endpoints    map[string]string
 	ledger       string
 }
-
-// regionRE matches AWS region names such as us-east-1 or us-gov-west-1.
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 func newWorkerCommand(g *globals) *cobra.Command {
 	o := &workerOptions{}
@@ -90,7 +87,7 @@ func (o *workerOptions) config(g *globals) (worker.Config, error) {
 	}
 	for _, r := range o.regions {
 		r = strings.TrimSpace(r)
-		if !regionRE.MatchString(r) {
+		if !topology.ValidRegionName(r) {
 			return cfg, fmt.Errorf("--regions: %q is not an AWS region name such as us-east-1", r)
 		}
 		if slices.Contains(cfg.Regions, r) {

@@ -643,3 +643,17 @@ func TestAnchorsAndMergeKeys(t *testing.T) {
 	require.Equal(t, "web:1", top.Services[1].Sandbox.Image, "own keys win over merged ones")
 	require.Equal(t, int32(2), top.Services[1].Sandbox.DesiredCount["us-east-1"])
 }
+
+func TestValidNamesAreTheLoadersRules(t *testing.T) {
+	for name, want := range map[string]bool{
+		"shop": true, "shop-2": true, "s": true, "Shop": false, "shop-": false,
+		"2shop": false, "shop!": false, "": false, strings.Repeat("a", 64): false,
+	} {
+		require.Equal(t, want, topology.ValidName(name), name)
+	}
+	for name, want := range map[string]bool{
+		"us-east-1": true, "us-gov-west-1": true, "useast1": false, "US-EAST-1": false,
+	} {
+		require.Equal(t, want, topology.ValidRegionName(name), name)
+	}
+}

@@ -825,3 +825,12 @@ func effectiveDeps(comps []Component) [][]string {
 	}
 	return out
 }
+
+// ValidName reports whether name may name an application or a component:
+// lowercase letters, digits and inner dashes, at most 63 characters, since
+// it goes into workflow ids and AWS names.
+func ValidName(name string) bool { return nameRE.MatchString(name) }
+
+// ValidRegionName reports whether name has the form of an AWS region, such
+// as us-east-1 or us-gov-west-1.
+func ValidRegionName(name string) bool { return regionRE.MatchString(name) }

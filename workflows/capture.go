@@ -74,7 +74,7 @@ const (
 // are saved. A zone is read through the primary region's worker, or a
 // standby's when that fails. It is meant to run on a Temporal Schedule.
 func Capture(ctx workflow.Context, in CaptureInput) (*CaptureSummary, error) {
-	if !appName.MatchString(in.App) {
+	if !topology.ValidName(in.App) {
 		return nil, invalidInput("app must be lowercase letters, digits and dashes, not %q",
 			in.App)
 	}

@@ -115,7 +115,7 @@ type scratchDB struct {
 }
 
 func (d *drill) setup(ctx workflow.Context) error {
-	if !appName.MatchString(d.in.App) {
+	if !topology.ValidName(d.in.App) {
 		return invalidInput("app must be lowercase letters, digits and dashes, not %q", d.in.App)
 	}
 	if d.in.Mode == "" {

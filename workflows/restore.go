@@ -153,7 +153,7 @@ type restoreRun struct {
 func (r *restoreRun) checkInput() error {
 	in := r.in
 	switch {
-	case !appName.MatchString(in.App):
+	case !topology.ValidName(in.App):
 		return invalidInput("app must be lowercase letters, digits and dashes, not %q", in.App)
 	case in.Component == "":
 		return invalidInput("name the component to restore: a database, service or zone " +

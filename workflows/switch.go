@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -73,13 +72,11 @@ type stepRun struct {
 	abandoned bool
 }
 
-var appName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-
 // setup checks the input and registers the query and updates. Bad input
 // fails the run before anything acts.
 func (s *switchRun) setup(ctx workflow.Context) error {
 	in := &s.in
-	if !appName.MatchString(in.App) {
+	if !topology.ValidName(in.App) {
 		return invalidInput("app must be lowercase letters, digits and dashes, not %q", in.App)
 	}
 	if id := workflow.GetInfo(ctx).WorkflowExecution.ID; id != SwitchWorkflowID(in.App) {

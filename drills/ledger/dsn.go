@@ -141,8 +141,11 @@ var (
 	userinfoPassword = regexp.MustCompile(`(://[^:/@\s]*:)[^/\s]*@`)
 )
 
-// redact returns s with anything that looks like a password replaced. It
-// works on connection strings and on messages that quote one.
+// Redact returns s with anything that looks like a password replaced. It
+// works on connection strings and on messages that quote one, so a DSN can
+// be printed.
+func Redact(s string) string { return redact(s) }
+
 func redact(s string) string {
 	s = userinfoPassword.ReplaceAllString(s, "${1}"+redactedPassword+"@")
 	return keywordPassword.ReplaceAllString(s, "${1}"+redactedPassword)

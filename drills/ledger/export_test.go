@@ -13,9 +13,6 @@ func Applied(l *Ledger) []int { return l.applied }
 // LatestVersion is the schema version the code writes.
 func LatestVersion() int { return latestVersion() }
 
-// Redact is the connection string redaction.
-var Redact = redact
-
 // Engine names the engine a connection string selects.
 func Engine(dsn, workDir string) (string, error) {
 	t, err := parseTarget(dsn, workDir)
