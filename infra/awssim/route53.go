@@ -230,6 +230,16 @@ func (r *route53State) newChange(s *Sim, now time.Time, comment, zoneID string) 
 		submitted: submitted,
 		insync:    submitted.Add(s.duration(s.profile.Route53Propagation)),
 	}
+	// Route 53 applies a zone's changes in order: one is INSYNC no
+	// earlier than any change to its zone submitted before it, whatever
+	// the jitter says.
+	if zoneID != "" {
+		for _, p := range r.pending {
+			if p.zoneID == zoneID && p.insync.After(ch.insync) {
+				ch.insync = p.insync
+			}
+		}
+	}
 	r.changes[ch.id] = ch
 	i := sort.Search(len(r.pending), func(i int) bool { return r.pending[i].insync.After(ch.insync) })
 	r.pending = slices.Insert(r.pending, i, ch)

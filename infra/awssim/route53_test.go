@@ -708,6 +708,43 @@ func TestRoute53ChangePropagation(t *testing.T) {
 	require.True(t, r53IsErr[*types.NoSuchChange](err), "%v", err)
 }
 
+// TestRoute53ChangesInOrder: Route 53 applies a zone's changes in order,
+// so however the jitter falls, a change is INSYNC no earlier than the one
+// submitted to its zone before it. drover leans on this to learn when a
+// change whose id it lost is INSYNC.
+func TestRoute53ChangesInOrder(t *testing.T) {
+	p := awssim.DefaultProfile()
+	p.TimeScale = 400
+	p.Jitter = 0.9
+	srv := startSim(t, &p)
+	c := r53Client(t, srv, 1)
+	zones := map[string]string{
+		r53NewZone(t, c, "a.example.com", "a"): "www.a.example.com",
+		r53NewZone(t, c, "b.example.com", "b"): "www.b.example.com",
+	}
+	// The changes to each zone, in the order they were submitted.
+	submitted := map[string][]string{}
+	for i := range 20 {
+		for z, name := range zones {
+			out, err := r53Change(c, z, r53Do(types.ChangeActionUpsert,
+				r53Set(name, types.RRTypeA, fmt.Sprintf("192.0.2.%d", i+1))))
+			require.NoError(t, err)
+			submitted[z] = append(submitted[z], aws.ToString(out.ChangeInfo.Id))
+		}
+	}
+	insync := map[string]time.Time{}
+	for _, ch := range srv.Sim.Snapshot().Route53.Changes {
+		insync[ch.ID] = ch.InsyncAt
+	}
+	for z, ids := range submitted {
+		for i := 1; i < len(ids); i++ {
+			require.False(t, insync[ids[i]].Before(insync[ids[i-1]]),
+				"in zone %s, change %s is INSYNC at %s, before the earlier %s (%s)",
+				z, ids[i], insync[ids[i]], ids[i-1], insync[ids[i-1]])
+		}
+	}
+}
+
 func TestRoute53HealthChecks(t *testing.T) {
 	srv := startSim(t, fastProfile())
 	c := r53Client(t, srv, 1)
