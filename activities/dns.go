@@ -226,6 +226,23 @@ func flipChanges(z topology.Zone, target string, zr zoneRecords) ([]r53types.Cha
 	return changes, nil
 }
 
+// confirmChanges are UPSERTs of the target's record sets exactly as they
+// stand: a change that alters nothing, made to learn when the zone's
+// earlier changes are INSYNC. flipChanges has checked that every record
+// has a set for the target.
+func confirmChanges(z topology.Zone, target string, zr zoneRecords) []r53types.Change {
+	var changes []r53types.Change
+	for _, rec := range z.Records {
+		if s, ok := zr.target(rec, target); ok {
+			changes = append(changes, r53types.Change{
+				Action:            r53types.ChangeActionUpsert,
+				ResourceRecordSet: &s,
+			})
+		}
+	}
+	return changes
+}
+
 // FlipDNS sends a zone's records to the target region in one change and
 // waits until Route 53 reports it INSYNC. The change id is heartbeated,
 // so a retried attempt waits on the same change instead of making another.
@@ -252,18 +269,25 @@ func (r *Region) FlipDNS(ctx context.Context, in FlipDNSInput) (StepResult, erro
 	if err != nil {
 		return StepResult{}, err
 	}
-	if len(changes) == 0 {
-		now := r.now()
+	comment := fmt.Sprintf("drover: send %s to %s", in.Zone.Name, in.Target)
+	confirming := len(changes) == 0
+	if confirming {
 		if prog.ActionStarted.IsZero() {
+			now := r.now()
 			return StepResult{ActionStarted: now, HealthyAt: now, AlreadyDone: true,
 				Detail: fmt.Sprintf("zone %s already sends its records to %s",
 					in.Zone.Name, in.Target)}, nil
 		}
-		// TODO: an attempt that changed the zone but died before it
-		// heartbeated the change id leaves no way to wait for INSYNC;
-		// the records are right, so this reports them healthy now.
-		return StepResult{ActionStarted: prog.ActionStarted, HealthyAt: now,
-			Detail: fmt.Sprintf("zone %s sends its records to %s", in.Zone.Name, in.Target)}, nil
+		// An earlier attempt changed the zone and died before it
+		// heartbeated the change's id, so whether that change is INSYNC
+		// is unknown, and Route 53 cannot list a zone's changes. Send the
+		// target's record sets again as they are: Route 53 applies a
+		// zone's changes in order, so this one is INSYNC no earlier than
+		// the lost one, and the step is not called healthy before DNS
+		// answers with the flip everywhere.
+		changes = confirmChanges(in.Zone, in.Target, indexRecords(sets))
+		comment = fmt.Sprintf("drover: confirm that %s sends its records to %s",
+			in.Zone.Name, in.Target)
 	}
 
 	if err := r.waitRoute53Change(ctx); err != nil {
@@ -278,7 +302,7 @@ func (r *Region) FlipDNS(ctx context.Context, in FlipDNSInput) (StepResult, erro
 		&route53.ChangeResourceRecordSetsInput{
 			HostedZoneId: aws.String(zoneID),
 			ChangeBatch: &r53types.ChangeBatch{
-				Comment: aws.String(fmt.Sprintf("drover: send %s to %s", in.Zone.Name, in.Target)),
+				Comment: aws.String(comment),
 				Changes: changes,
 			},
 		})
@@ -294,6 +318,10 @@ func (r *Region) FlipDNS(ctx context.Context, in FlipDNSInput) (StepResult, erro
 	}
 	res.Detail = fmt.Sprintf("zone %s sends %d record sets to %s", in.Zone.Name,
 		len(changes), in.Target)
+	if confirming {
+		res.Detail = fmt.Sprintf("zone %s sends its records to %s; an unchanged change, %s, "+
+			"confirmed the earlier attempt's is INSYNC", in.Zone.Name, in.Target, prog.Token)
+	}
 	return res, nil
 }
 

@@ -114,6 +114,54 @@ func TestFlipDNS(t *testing.T) {
 		require.True(t, res.ActionStarted.Equal(started))
 		require.Contains(t, res.Detail, id)
 	})
+
+	t.Run("a retry that lost the change id waits for a confirming change", func(t *testing.T) {
+		// An earlier attempt sent the zone to us-west-2 and died before
+		// it heartbeated the change's id.
+		sets := f.recordSets(t)
+		use1, usw2 := sets["api-use1"], sets["api-usw2"]
+		use1.Failover = r53types.ResourceRecordSetFailoverSecondary
+		usw2.Failover = r53types.ResourceRecordSetFailoverPrimary
+		www1, www2 := sets["www-use1"], sets["www-usw2"]
+		www1.Weight, www2.Weight = aws.Int64(0), aws.Int64(100)
+		from := time.Now()
+		out, err := f.clients[west].Route53.ChangeResourceRecordSets(context.Background(),
+			&route53.ChangeResourceRecordSetsInput{
+				HostedZoneId: aws.String(f.seeded.ZoneIDs[zone.Name]),
+				ChangeBatch: &r53types.ChangeBatch{Changes: []r53types.Change{
+					{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &use1},
+					{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &usw2},
+					{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &www1},
+					{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &www2},
+				}},
+			})
+		require.NoError(t, err)
+		lost := strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
+		flipped := f.recordSets(t)
+		f.srv.Sim.ResetCalls()
+
+		started := time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond)
+		env := f.env(west)
+		env.SetHeartbeatDetails(activities.Progress{ActionStarted: started})
+		var res activities.StepResult
+		require.NoError(t, run(t, env, activities.FlipDNSName,
+			activities.FlipDNSInput{Zone: zone, Source: east, Target: west}, &res))
+		require.Equal(t, int64(1), f.calls("ChangeResourceRecordSets"), "one confirming change")
+		require.False(t, res.AlreadyDone)
+		require.True(t, res.ActionStarted.Equal(started))
+		require.Contains(t, res.Detail, "confirmed")
+		require.Equal(t, flipped, f.recordSets(t), "the confirming change alters nothing")
+
+		var lostInsync time.Time
+		for _, e := range f.srv.Sim.Events(from) {
+			if e.Resource == "change" && e.ID == "/change/"+lost && e.State == "INSYNC" {
+				lostInsync = e.At
+			}
+		}
+		require.False(t, lostInsync.IsZero(), "no INSYNC event for the lost change")
+		require.False(t, res.HealthyAt.Before(lostInsync),
+			"healthy at %s, before the lost change was INSYNC at %s", res.HealthyAt, lostInsync)
+	})
 }
 
 func TestVerify(t *testing.T) {
