@@ -52,8 +52,10 @@ func TestDevOnce(t *testing.T) {
 	reports, err := filepath.Glob(filepath.Join(work, "reports", "shop-*"))
 	require.NoError(t, err)
 	require.Len(t, reports, 2)
-	require.Regexp(t, `/shop-\d{4}-\d\d-\d\d\.html$`, reports[0])
-	require.Regexp(t, `/shop-\d{4}-\d\d-\d\d\.md$`, reports[1])
+	require.Regexp(t, `/shop-\d{4}-\d\d-\d\d-\d{6}Z\.html$`, reports[0])
+	require.Regexp(t, `/shop-\d{4}-\d\d-\d\d-\d{6}Z\.md$`, reports[1])
+	firstMD, err := os.ReadFile(reports[1])
+	require.NoError(t, err)
 	// Progress, including the approvals made through the update, goes to
 	// stderr.
 	progress := first.stderr.String()
@@ -96,6 +98,19 @@ func TestDevOnce(t *testing.T) {
 		line := lineStarting(out, row)
 		require.Regexp(t, `[0-9.]+m?s +[0-9hms.]+ +(±0ms|[+-][0-9.]+m?s) \([+-][0-9.]+%\)$`,
 			line)
+	}
+	// The second drill's reports sit beside the first's, which are
+	// left as they were.
+	all, err := filepath.Glob(filepath.Join(work, "reports", "shop-*"))
+	require.NoError(t, err)
+	require.Len(t, all, 4, "%v", all)
+	require.Equal(t, reports, all[:2], "the first drill's reports sort first")
+	kept, err := os.ReadFile(reports[1])
+	require.NoError(t, err)
+	require.Equal(t, string(firstMD), string(kept), "the first drill's report was overwritten")
+	reports = all[2:]
+	for _, path := range reports {
+		require.Contains(t, out, "\n  "+path+"\n")
 	}
 	md, err := os.ReadFile(reports[1])
 	require.NoError(t, err)

@@ -447,6 +447,19 @@ func TestDefaultTargetID(t *testing.T) {
 	require.True(t, strings.HasSuffix(long, "-restored-20250315-0905"))
 }
 
+// TestReportPathKeepsEachDrill: two drills of one day write two reports,
+// named so that they sort in the order the drills ran.
+func TestReportPathKeepsEachDrill(t *testing.T) {
+	morning := drills.Record{App: "shop", Started: time.Date(2026, 12, 3, 9, 5, 7, 0, time.UTC)}
+	rerun := drills.Record{App: "shop",
+		Started: time.Date(2026, 12, 3, 11, 0, 0, 0, time.FixedZone("CET", 3600))}
+	a := reportPath("reports", morning, "html")
+	b := reportPath("reports", rerun, "html")
+	require.Equal(t, filepath.Join("reports", "shop-2026-12-03-090507Z.html"), a)
+	require.Equal(t, filepath.Join("reports", "shop-2026-12-03-100000Z.html"), b, "named in UTC")
+	require.Less(t, a, b)
+}
+
 func TestFmtDelta(t *testing.T) {
 	for seconds, want := range map[float64]string{
 		0: "±0ms", 0.0004: "±0ms", -0.125: "-125ms", 0.9: "+900ms", 1.5: "+1.5s", -75: "-1m15s",

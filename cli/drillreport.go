@@ -216,7 +216,7 @@ approvals and its cleanup.
 html is one self-contained page (no external assets, it opens offline) with a
 chart of each component's time across all drills and a timeline of this one;
 md is Markdown for a ticket; json is for machines. Without --out, HTML goes to
-.drover/reports/<app>-<date>.html when stdout is a terminal; anything else
+.drover/reports/<app>-<start>.html (the drill's start, in UTC) when stdout is a terminal; anything else
 goes to stdout. '--out -' always writes to stdout.
 
 It reads the ledger only; it needs neither Temporal nor AWS.`,
@@ -320,9 +320,11 @@ func reportData(ctx context.Context, l *ledger.Ledger, rec drills.Record,
 }
 
 // reportPath names a report file in dir after the application and the
-// drill's date.
+// time the drill started, in UTC to the second: two drills of a day, as a
+// rehearsal and its rerun often are, keep a report each, and the names
+// sort in the order the drills ran.
 func reportPath(dir string, rec drills.Record, format string) string {
-	name := fmt.Sprintf("%s-%s.%s", rec.App, rec.Started.UTC().Format("2006-01-02"), format)
+	name := fmt.Sprintf("%s-%s.%s", rec.App, rec.Started.UTC().Format("2006-01-02-150405Z"), format)
 	return filepath.Join(dir, name)
 }
 
