@@ -36,13 +36,14 @@ Everything the drill creates is removed again, also when it fails, and the
 record (who, why, each component's recovery time, approvals, cleanup) goes to
 the drill ledger that the workers hold.
 
-'drill run' starts one; 'drill history' and 'drill report' read the ledger;
-'drill baseline' chooses the drill that later ones must beat; 'drill schedule'
-keeps a yearly drill on a Temporal Schedule.`,
+'drill run' starts one and 'drill cancel' stops it; 'drill history' and
+'drill report' read the ledger; 'drill baseline' chooses the drill that later
+ones must beat; 'drill schedule' keeps a yearly drill on a Temporal Schedule.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(
 		newDrillRunCommand(g),
+		newDrillCancelCommand(g),
 		newDrillHistoryCommand(g),
 		newDrillReportCommand(g),
 		newDrillBaselineCommand(g),
@@ -368,7 +369,7 @@ func writeDrillStarted(w io.Writer, ref drillRef, what string, p *plan.Plan,
 		fmt.Fprintf(w, "Approve when it waits:             %s   (at %s)\n", hint.cmd("approve"),
 			strings.Join(gates, ", "))
 	}
-	fmt.Fprintf(w, "Stop it (it still cleans up):      %s\n", hint.cmd("abort"))
+	fmt.Fprintf(w, "Stop it (it still cleans up):      %s\n", hint.cmd("drill cancel"))
 	_, err := fmt.Fprintf(w, "Its record, once it ends:          drover drill report --app %s\n",
 		ref.App)
 	return err

@@ -109,6 +109,8 @@ func TestDrillCommandsAgainstSandbox(t *testing.T) {
 			{temporal("restore", "--app", "shop", "--component", "orders", "--target-id",
 				"shop-orders", "--yes"), "is a live database of the topology"},
 			{temporal("capture", "--app", "nope"), `no topology for app "nope"`},
+			{atTemporal("drill", "cancel", "--app", "shop", "--yes"), "no drill of shop has run"},
+			{atTemporal("drill", "cancel", "--app", "shop"), "pass --yes"},
 		} {
 			res := drover(t, c.args...)
 			require.ErrorContains(t, res.err, c.want, "drover %s", strings.Join(c.args, " "))
@@ -377,6 +379,42 @@ func TestDrillCommandsAgainstSandbox(t *testing.T) {
 		var again workflows.RestoreResult
 		require.NoError(t, json.Unmarshal([]byte(res.stdout.String()), &again))
 		require.True(t, again.AlreadyDone)
+	})
+
+	// Last, for it leaves the application in its standby.
+	t.Run("a cancelled drill cleans up and is recorded as cancelled", func(t *testing.T) {
+		res := drover(t, temporal("drill", "run", "--app", "shop", "--yes", "--skip-approvals",
+			"--soak", "1h", "--reason", "to be cancelled")...)
+		require.NoError(t, res.err)
+		require.Contains(t, res.stdout.String(),
+			"Stop it (it still cleans up):      drover drill cancel --app shop")
+		ref := drillRef{App: "shop", WorkflowID: workflows.DrillWorkflowID("shop")}
+		require.Eventually(t, func() bool {
+			p, err := queryDrill(ctx, ds.Client(), ref)
+			return err == nil && p.Phase == workflows.DrillSoak
+		}, drillLimit, 50*time.Millisecond, "the drill never reached its soak")
+
+		res = invocation{}.run(t, drillLimit, atTemporal("drill", "cancel", "--app", "shop",
+			"--yes")...)
+		require.NoError(t, res.err, "stdout:\n%s", res.stdout)
+		out := res.stdout.String()
+		require.Contains(t, out, "Asked the drill of shop (run ")
+		require.Contains(t, out, "cancelled")
+		require.NotContains(t, out, "before the cancellation reached it")
+
+		recs, err := l.List(ctx, "shop", drills.KindDrill)
+		require.NoError(t, err)
+		var rec drills.Record
+		for _, r := range recs {
+			if r.Reason == "to be cancelled" {
+				rec = r
+			}
+		}
+		require.Equal(t, drills.OutcomeCancelled, rec.Outcome, "records: %+v", recs)
+		require.Contains(t, rec.Message, "soak")
+
+		res = drover(t, atTemporal("drill", "cancel", "--app", "shop", "--yes")...)
+		require.ErrorContains(t, res.err, "no drill of shop is running")
 	})
 }
 
