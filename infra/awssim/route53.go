@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Route53State is every hosted zone, health check and change.
@@ -746,6 +747,10 @@ func (r *route53State) changeResourceRecordSets(w http.ResponseWriter, c *call,
 		}
 		edits = append(edits, ed)
 	}
+	if msgs := r53CheckBatchSize(edits); len(msgs) > 0 {
+		writeInvalidChangeBatch(w, c.requestID, http.StatusBadRequest, msgs)
+		return nil
+	}
 	for _, ed := range edits {
 		if hc := ed.set.HealthCheckID; hc != "" && ed.action != "DELETE" && r.checks[hc] == nil {
 			return errorf(http.StatusNotFound, "NoSuchHealthCheck",
@@ -761,6 +766,42 @@ func (r *route53State) changeResourceRecordSets(w http.ResponseWriter, c *call,
 	z.records = next
 	ch := r.newChange(c.sim, c.now, in.ChangeBatch.Comment, z.id)
 	return r53Write(w, http.StatusOK, r53xChangeResponse{ChangeInfo: ch.wire()})
+}
+
+// Route 53's quotas on one ChangeResourceRecordSets request.
+const (
+	r53MaxBatchRecords = 1000
+	r53MaxBatchChars   = 32000
+)
+
+// r53CheckBatchSize checks a batch against Route 53's quotas on one
+// request: at most so many ResourceRecord elements, and so many characters
+// in their values, where Route 53 counts each of an UPSERT twice. Alias
+// record sets have no ResourceRecord elements and count nothing.
+func r53CheckBatchSize(edits []r53Edit) []string {
+	records, chars := 0, 0
+	for _, ed := range edits {
+		weight := 1
+		if ed.action == "UPSERT" {
+			weight = 2
+		}
+		records += weight * len(ed.set.Values)
+		for _, v := range ed.set.Values {
+			chars += weight * utf8.RuneCountInString(v)
+		}
+	}
+	var msgs []string
+	if records > r53MaxBatchRecords {
+		msgs = append(msgs, fmt.Sprintf("Number of records limit of %d exceeded: the batch "+
+			"counts %d ResourceRecord elements, each of an UPSERT twice; send it as several "+
+			"smaller batches", r53MaxBatchRecords, records))
+	}
+	if chars > r53MaxBatchChars {
+		msgs = append(msgs, fmt.Sprintf("Maximum characters in request limit of %d exceeded: "+
+			"the values of the batch count %d characters, each of an UPSERT twice; send it "+
+			"as several smaller batches", r53MaxBatchChars, chars))
+	}
+	return msgs
 }
 
 // apply applies a batch, in order, to a copy of the zone's record sets and

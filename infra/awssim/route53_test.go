@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
@@ -540,6 +541,149 @@ func TestRoute53ChangeBatchValidation(t *testing.T) {
 					require.Contains(t, batch.Messages[i], m)
 				}
 			}
+			require.Equal(t, baseline, r53ListAll(t, c, zoneID), "a refused batch changed the zone")
+		})
+	}
+}
+
+// TestRoute53ChangeBatchLimits: Route 53 refuses a batch of more than
+// 1,000 ResourceRecord elements or 32,000 characters of values, counting
+// those of an UPSERT twice, and changes nothing.
+func TestRoute53ChangeBatchLimits(t *testing.T) {
+	srv := startSim(t, fastProfile())
+	c := r53Client(t, srv, 1)
+
+	// batch makes n changes of one-value record sets in zone, each value
+	// of the given length: an A record's address, or else a TXT string.
+	batch := func(action types.ChangeAction, zone string, n, length int) []types.Change {
+		var out []types.Change
+		for i := range n {
+			name := fmt.Sprintf("h%04d.%s", i, zone)
+			rs := r53Set(name, types.RRTypeA, fmt.Sprintf("10.0.%d.%d", i/256, i%256))
+			if length > 0 {
+				rs = r53Set(name, types.RRTypeTxt, `"`+strings.Repeat("x", length-2)+`"`)
+			}
+			out = append(out, r53Do(action, rs))
+		}
+		return out
+	}
+	const (
+		recordsExceeded = "Number of records limit of 1000 exceeded"
+		charsExceeded   = "Maximum characters in request limit of 32000 exceeded"
+	)
+	// zoneOf maps a zone's name to its ID, for the alias targets.
+	zoneOf := map[string]string{}
+	tests := []struct {
+		name    string
+		changes func(zone string) []types.Change
+		// messages are fragments of the InvalidChangeBatch messages, in
+		// order; none means the batch is accepted.
+		messages []string
+	}{
+		{
+			name: "1,000 CREATEs",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionCreate, z, 1000, 0)
+			},
+		},
+		{
+			name: "1,001 CREATEs",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionCreate, z, 1001, 0)
+			},
+			messages: []string{recordsExceeded},
+		},
+		{
+			name: "500 UPSERTs count 1,000",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionUpsert, z, 500, 0)
+			},
+		},
+		{
+			name: "501 UPSERTs count 1,002",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionUpsert, z, 501, 0)
+			},
+			messages: []string{recordsExceeded},
+		},
+		{
+			name: "999 CREATEs and an UPSERT count 1,001",
+			changes: func(z string) []types.Change {
+				return append(batch(types.ChangeActionCreate, z, 999, 0),
+					r53Do(types.ChangeActionUpsert, r53Set("u."+z, types.RRTypeA, "10.9.9.9")))
+			},
+			messages: []string{recordsExceeded},
+		},
+		{
+			name: "alias record sets count nothing",
+			changes: func(z string) []types.Change {
+				out := batch(types.ChangeActionCreate, z, 1000, 0)
+				for i := range 5 {
+					out = append(out, r53Do(types.ChangeActionUpsert, &types.ResourceRecordSet{
+						Name: aws.String(fmt.Sprintf("alias%d.%s", i, z)), Type: types.RRTypeA,
+						AliasTarget: &types.AliasTarget{
+							HostedZoneId: aws.String(zoneOf[z]), DNSName: aws.String("h0000." + z),
+						},
+					}))
+				}
+				return out
+			},
+		},
+		{
+			name: "32,000 characters of CREATEs",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionCreate, z, 128, 250)
+			},
+		},
+		{
+			name: "32,250 characters of CREATEs",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionCreate, z, 129, 250)
+			},
+			messages: []string{charsExceeded},
+		},
+		{
+			name: "16,000 characters of UPSERTs count 32,000",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionUpsert, z, 64, 250)
+			},
+		},
+		{
+			name: "16,250 characters of UPSERTs count 32,500",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionUpsert, z, 65, 250)
+			},
+			messages: []string{charsExceeded},
+		},
+		{
+			name: "both limits",
+			changes: func(z string) []types.Change {
+				return batch(types.ChangeActionUpsert, z, 501, 100)
+			},
+			messages: []string{recordsExceeded, charsExceeded},
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			zone := fmt.Sprintf("z%d.example.com.", i)
+			zoneID := r53NewZone(t, c, zone, zone)
+			zoneOf[zone] = zoneID
+			baseline := r53ListAll(t, c, zoneID)
+
+			_, err := r53Change(c, zoneID, tc.changes(zone)...)
+			if len(tc.messages) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			var refused *types.InvalidChangeBatch
+			require.ErrorAs(t, err, &refused)
+			require.Len(t, refused.Messages, len(tc.messages), "messages %q", refused.Messages)
+			for i, m := range tc.messages {
+				require.Contains(t, refused.Messages[i], m)
+			}
+			var re *awshttp.ResponseError
+			require.ErrorAs(t, err, &re)
+			require.Equal(t, http.StatusBadRequest, re.HTTPStatusCode())
 			require.Equal(t, baseline, r53ListAll(t, c, zoneID), "a refused batch changed the zone")
 		})
 	}
