@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -1813,11 +1814,13 @@ func taskDefinitionInput(td ecstypes.TaskDefinition,
 }
 
 // RestoreZone puts a zone's captured record sets back: every one that is
-// missing or differs is UPSERTed, in one change batch, and the change is
+// missing or differs is UPSERTed, in as few change batches as Route 53's
+// quotas on one request allow, sent in order, and the last change is
 // waited for until INSYNC. Record sets the capture lacks are left alone,
 // never deleted, and so are the SOA and NS records at the apex, which
-// belong to the zone itself. The change id is heartbeated, so a retried
-// attempt waits on the same change instead of making another.
+// belong to the zone itself. Each change id is heartbeated as it is made,
+// so a retried attempt waits on the last one it learns of, then reads the
+// zone again and sends only what is still missing.
 func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResult, error) {
 	var def ZoneDefinition
 	if err := decodeDefinition(&in.Capture, &def, drills.CaptureRoute53Zone); err != nil {
@@ -1828,19 +1831,25 @@ func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResu
 		return StepResult{}, nonRetryable(ErrInvalid, "the capture is of zone %s, not %s",
 			def.Domain, domain)
 	}
+	capturedAt := in.Capture.CapturedAt.UTC().Format(time.RFC3339)
+
+	// A retry first waits for the last change the earlier attempt
+	// heartbeated: should the zone then hold every captured record set,
+	// that change being INSYNC is when the restore took effect.
 	prog := resumeProgress(ctx)
+	var earlier *StepResult
 	if prog.Token != "" {
 		res, err := r.awaitChange(ctx, prog, in.Zone)
-		if !hasCode(err, "NoSuchChange") {
-			if err == nil {
-				res.Detail = fmt.Sprintf("zone %s: restored record sets from the capture of "+
-					"%s (change %s)", in.Zone.Name, in.Capture.CapturedAt.UTC().Format(time.RFC3339),
-					prog.Token)
-			}
-			return res, err
+		switch {
+		case hasCode(err, "NoSuchChange"):
+			prog.Token = "" // unknown change: look afresh
+		case err != nil:
+			return StepResult{}, err
+		default:
+			earlier = &res
 		}
-		prog.Token = "" // unknown change: look afresh
 	}
+	earlierChange := prog.Token
 
 	zoneID, err := r.findZone(ctx, in.Zone)
 	if err != nil {
@@ -1859,6 +1868,16 @@ func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResu
 	if extra > 0 {
 		leftAlone = fmt.Sprintf("; left alone %d record sets the capture lacks", extra)
 	}
+	// TODO: an attempt that dies after sending its last change but before
+	// the heartbeat with that change's id goes out leaves a retry that
+	// finds the zone whole and cannot tell whether the change is INSYNC;
+	// FlipDNS sends a confirming change for the same case.
+	if len(changes) == 0 && earlier != nil {
+		res := *earlier
+		res.Detail = fmt.Sprintf("zone %s: restored record sets from the capture of %s "+
+			"(change %s)%s", in.Zone.Name, capturedAt, earlierChange, leftAlone)
+		return res, nil
+	}
 	if len(changes) == 0 {
 		now := r.now()
 		res := StepResult{ActionStarted: prog.ActionStarted, HealthyAt: now,
@@ -1869,40 +1888,122 @@ func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResu
 		}
 		return res, nil
 	}
-	// TODO: Route 53 takes at most 1,000 changes in a batch; a larger
-	// zone needs several batches, each waited for.
-
-	if err := r.waitRoute53Change(ctx); err != nil {
+	batches, err := splitChanges(changes)
+	if err != nil {
 		return StepResult{}, err
 	}
-	if prog.ActionStarted.IsZero() {
-		prog.ActionStarted = r.now()
+
+	for i, batch := range batches {
+		if err := r.waitRoute53Change(ctx); err != nil {
+			return StepResult{}, err
+		}
+		if prog.ActionStarted.IsZero() {
+			prog.ActionStarted = r.now()
+		}
+		prog.Detail = fmt.Sprintf("restoring %d record sets in %s: sending change %d of %d",
+			len(changes), zoneID, i+1, len(batches))
+		activity.RecordHeartbeat(ctx, prog)
+		out, err := r.clients.Route53.ChangeResourceRecordSets(ctx,
+			&route53.ChangeResourceRecordSetsInput{
+				HostedZoneId: aws.String(zoneID),
+				ChangeBatch: &r53types.ChangeBatch{
+					Comment: aws.String(fmt.Sprintf("drover: restore %s from the capture of %s "+
+						"(%d of %d)", in.Zone.Name, capturedAt, i+1, len(batches))),
+					Changes: batch,
+				},
+			})
+		if err != nil {
+			return StepResult{}, r.awsError(err, fmt.Sprintf("restore the records of hosted "+
+				"zone %s (change %d of %d, %d record sets)", zoneID, i+1, len(batches),
+				len(batch)))
+		}
+		prog.Token = strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
+		prog.Detail = fmt.Sprintf("restoring %d record sets in %s: sent change %d of %d, %s",
+			len(changes), zoneID, i+1, len(batches), prog.Token)
+		activity.RecordHeartbeat(ctx, prog)
 	}
-	prog.Detail = fmt.Sprintf("restoring %d record sets in %s", len(changes), zoneID)
-	activity.RecordHeartbeat(ctx, prog)
-	out, err := r.clients.Route53.ChangeResourceRecordSets(ctx,
-		&route53.ChangeResourceRecordSetsInput{
-			HostedZoneId: aws.String(zoneID),
-			ChangeBatch: &r53types.ChangeBatch{
-				Comment: aws.String(fmt.Sprintf("drover: restore %s from the capture of %s",
-					in.Zone.Name, in.Capture.CapturedAt.UTC().Format(time.RFC3339))),
-				Changes: changes,
-			},
-		})
-	if err != nil {
-		return StepResult{}, r.awsError(err, "restore the records of hosted zone "+zoneID)
-	}
-	prog.Token = strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
-	prog.Detail = "waiting for change " + prog.Token + " to be INSYNC"
-	activity.RecordHeartbeat(ctx, prog)
+
+	// Route 53 applies a zone's changes in order, so the last change is
+	// INSYNC no earlier than every one sent before it.
 	res, err := r.awaitChange(ctx, prog, in.Zone)
 	if err != nil {
 		return StepResult{}, err
 	}
-	res.Detail = fmt.Sprintf("zone %s: restored %d record sets (%d missing, %d different) from "+
-		"the capture of %s%s", in.Zone.Name, len(changes), missing, differ,
-		in.Capture.CapturedAt.UTC().Format(time.RFC3339), leftAlone)
+	after := ""
+	if earlier != nil {
+		after = fmt.Sprintf(", after an earlier attempt's change %s,", earlierChange)
+	}
+	res.Detail = fmt.Sprintf("zone %s: restored %d record sets (%d missing, %d different) in "+
+		"%s%s from the capture of %s%s", in.Zone.Name, len(changes), missing, differ,
+		changeCount(len(batches)), after, capturedAt, leftAlone)
 	return res, nil
+}
+
+// changeCount says how many Route 53 changes were made.
+func changeCount(n int) string {
+	if n == 1 {
+		return "1 change"
+	}
+	return fmt.Sprintf("%d changes", n)
+}
+
+// Route 53's quotas on one ChangeResourceRecordSets request: the
+// ResourceRecord elements it holds, and the characters of their values.
+const (
+	maxBatchRecords = 1000
+	maxBatchChars   = 32000
+)
+
+// batchWeight is what a change counts towards the quotas of its batch.
+// Route 53 counts the records and characters of an UPSERT twice; an alias
+// has no records and counts nothing.
+func batchWeight(c r53types.Change) (records, chars int) {
+	if c.ResourceRecordSet != nil {
+		for _, rr := range c.ResourceRecordSet.ResourceRecords {
+			records++
+			chars += utf8.RuneCountInString(aws.ToString(rr.Value))
+		}
+	}
+	if c.Action == r53types.ChangeActionUpsert {
+		return 2 * records, 2 * chars
+	}
+	return records, chars
+}
+
+// splitChanges cuts changes into batches that each fit Route 53's quotas
+// on one request, keeping their order, each batch as full as the next
+// change allows. A change that fits no batch on its own is an error that
+// no retry can fix.
+func splitChanges(changes []r53types.Change) ([][]r53types.Change, error) {
+	var batches [][]r53types.Change
+	var batch []r53types.Change
+	records, chars := 0, 0
+	for _, c := range changes {
+		n, m := batchWeight(c)
+		if n > maxBatchRecords || m > maxBatchChars {
+			set := c.ResourceRecordSet
+			id := ""
+			if s := aws.ToString(set.SetIdentifier); s != "" {
+				id = fmt.Sprintf(" (set identifier %q)", s)
+			}
+			return nil, nonRetryable(ErrInvalid, "record set %s %s%s is too large for one "+
+				"Route 53 change: as an %s it counts %d records and %d characters of values, "+
+				"and a change takes at most %d and %d; restore it by hand (a CREATE counts "+
+				"each once) or trim its values in the capture", aws.ToString(set.Name), set.Type,
+				id, c.Action, n, m, maxBatchRecords, maxBatchChars)
+		}
+		if len(batch) > 0 && (records+n > maxBatchRecords || chars+m > maxBatchChars) {
+			batches = append(batches, batch)
+			batch, records, chars = nil, 0, 0
+		}
+		batch = append(batch, c)
+		records += n
+		chars += m
+	}
+	if len(batch) > 0 {
+		batches = append(batches, batch)
+	}
+	return batches, nil
 }
 
 // zoneOwned reports whether a record set belongs to the zone itself: the
@@ -1913,9 +2014,14 @@ func zoneOwned(domain string, s r53types.ResourceRecordSet) bool {
 }
 
 // zoneChanges returns an UPSERT for every captured record set that the
-// zone lacks or holds otherwise, in the capture's order.
+// zone lacks or holds otherwise, in the capture's order but with aliases
+// last. An alias may target a record set of the zone that the restore
+// puts back, and Route 53 refuses an alias whose target the zone lacks;
+// aliases count nothing towards a batch's quotas, so last they all fall
+// in the final batch, with or after their targets.
 func zoneChanges(domain string, captured []r53types.ResourceRecordSet, current zoneRecords) (
 	changes []r53types.Change, missing, differ int, err error) {
+	var aliases []r53types.Change
 	for _, want := range captured {
 		if zoneOwned(domain, want) {
 			continue
@@ -1935,12 +2041,14 @@ func zoneChanges(domain string, captured []r53types.ResourceRecordSet, current z
 			missing++
 		}
 		set := want
-		changes = append(changes, r53types.Change{
-			Action:            r53types.ChangeActionUpsert,
-			ResourceRecordSet: &set,
-		})
+		change := r53types.Change{Action: r53types.ChangeActionUpsert, ResourceRecordSet: &set}
+		if set.AliasTarget != nil {
+			aliases = append(aliases, change)
+		} else {
+			changes = append(changes, change)
+		}
 	}
-	return changes, missing, differ, nil
+	return slices.Concat(changes, aliases), missing, differ, nil
 }
 
 // sameRecordSet compares two record sets, names in Route 53's form.

@@ -3,6 +3,8 @@ package activities_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -576,4 +580,240 @@ func TestRestoreDatabaseSetsWhatTheRestoreMissed(t *testing.T) {
 		"parameter group shop-postgres16")
 	requireSameSettings(t, f.instance(t, east, "shop-orders"),
 		f.instance(t, east, "shop-orders-fixed"))
+}
+
+// recordingRoute53 keeps the changes made through it and their ids.
+type recordingRoute53 struct {
+	activities.Route53API
+	mu      sync.Mutex
+	batches [][]r53types.Change
+	ids     []string
+}
+
+func (c *recordingRoute53) ChangeResourceRecordSets(ctx context.Context,
+	in *route53.ChangeResourceRecordSetsInput,
+	optFns ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
+	out, err := c.Route53API.ChangeResourceRecordSets(ctx, in, optFns...)
+	if err == nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.batches = append(c.batches, in.ChangeBatch.Changes)
+		c.ids = append(c.ids, strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/"))
+	}
+	return out, err
+}
+
+// bigZone is the shop's zone grown by bulkSets record sets and an alias to
+// the last of them, captured, then stripped of them again: a restore of
+// the capture has more to send than one change can take.
+type bigZone struct {
+	zoneID  string
+	capture drills.Capture
+	def     activities.ZoneDefinition
+	// bulk are the record sets added and lost, the alias first.
+	bulk []r53types.ResourceRecordSet
+}
+
+const bulkSets = 1200
+
+func (f *fixture) bigZone(t *testing.T) bigZone {
+	t.Helper()
+	z := bigZone{zoneID: f.seeded.ZoneIDs[f.zone().Name]}
+	domain := strings.TrimSuffix(f.zone().Domain, ".") + "."
+	// The alias sorts before its target, so that the capture lists it
+	// first; Route 53 refuses it in a change sent before its target's.
+	z.bulk = append(z.bulk, r53types.ResourceRecordSet{
+		Name: aws.String("a-alias." + domain), Type: r53types.RRTypeA,
+		AliasTarget: &r53types.AliasTarget{HostedZoneId: aws.String(z.zoneID),
+			DNSName: aws.String(fmt.Sprintf("bulk%04d.%s", bulkSets-1, domain))},
+	})
+	for i := range bulkSets {
+		z.bulk = append(z.bulk, r53types.ResourceRecordSet{
+			Name: aws.String(fmt.Sprintf("bulk%04d.%s", i, domain)), Type: r53types.RRTypeA,
+			TTL: aws.Int64(60), ResourceRecords: []r53types.ResourceRecord{
+				{Value: aws.String(fmt.Sprintf("10.0.%d.%d", i/256, i%256))}},
+		})
+	}
+	// The alias is created after its target, and deleted before it.
+	f.changeSets(t, z.zoneID, r53types.ChangeActionCreate, z.bulk[1:])
+	f.changeSets(t, z.zoneID, r53types.ChangeActionCreate, z.bulk[:1])
+
+	require.NoError(t, run(t, f.env(east), activities.CaptureZoneName,
+		activities.CaptureZoneInput{App: "shop", Zone: f.zone()}, &z.capture))
+	require.NoError(t, json.Unmarshal(z.capture.Definition, &z.def))
+	require.Len(t, z.def.RecordSets, len(z.bulk)+6)
+	require.Equal(t, z.def.RecordSets, f.allRecordSets(t, z.zoneID))
+
+	f.changeSets(t, z.zoneID, r53types.ChangeActionDelete, z.bulk)
+	require.Len(t, f.allRecordSets(t, z.zoneID), 6)
+	f.srv.Sim.ResetCalls()
+	return z
+}
+
+// changeSets makes one kind of change to record sets, 400 to a batch,
+// well within what Route 53 takes in one.
+func (f *fixture) changeSets(t *testing.T, zoneID string, action r53types.ChangeAction,
+	sets []r53types.ResourceRecordSet) {
+	t.Helper()
+	for b := range slices.Chunk(sets, 400) {
+		var changes []r53types.Change
+		for i := range b {
+			changes = append(changes, r53types.Change{Action: action, ResourceRecordSet: &b[i]})
+		}
+		_, err := f.clients[east].Route53.ChangeResourceRecordSets(context.Background(),
+			&route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID),
+				ChangeBatch: &r53types.ChangeBatch{Changes: changes}})
+		require.NoError(t, err)
+	}
+}
+
+// allRecordSets lists every record set of a zone, page by page.
+func (f *fixture) allRecordSets(t *testing.T, zoneID string) []r53types.ResourceRecordSet {
+	t.Helper()
+	var sets []r53types.ResourceRecordSet
+	p := route53.NewListResourceRecordSetsPaginator(f.clients[east].Route53.(*route53.Client),
+		&route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		require.NoError(t, err)
+		sets = append(sets, out.ResourceRecordSets...)
+	}
+	return sets
+}
+
+// recordingEnv is an activity environment of us-east-1 whose Route 53
+// changes rec records.
+func (f *fixture) recordingEnv(rec *recordingRoute53) *testsuite.TestActivityEnvironment {
+	clients := f.clients[east]
+	rec.Route53API = clients.Route53
+	clients.Route53 = rec
+	region := activities.NewRegion(activities.Config{Region: east, PollInterval: poll,
+		Route53Rate: 1000}, clients)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	region.Register(env)
+	return env
+}
+
+// insyncAt returns when the simulator made a change INSYNC.
+func (f *fixture) insyncAt(t *testing.T, id string) time.Time {
+	t.Helper()
+	for _, e := range f.srv.Sim.Events(time.Time{}) {
+		if e.Resource == "change" && e.ID == "/change/"+id && e.State == "INSYNC" {
+			return e.At
+		}
+	}
+	t.Fatalf("no INSYNC event for change %s", id)
+	return time.Time{}
+}
+
+// requireFits checks a batch against Route 53's quotas on one request,
+// counted apart from the activity's own counting.
+func requireFits(t *testing.T, batch []r53types.Change) {
+	t.Helper()
+	records, chars := 0, 0
+	for _, c := range batch {
+		times := 1
+		if c.Action == r53types.ChangeActionUpsert {
+			times = 2
+		}
+		for _, rr := range c.ResourceRecordSet.ResourceRecords {
+			records += times
+			chars += times * len(aws.ToString(rr.Value))
+		}
+	}
+	require.LessOrEqual(t, records, 1000)
+	require.LessOrEqual(t, chars, 32000)
+}
+
+func TestRestoreZoneInBatches(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	z := f.bigZone(t)
+
+	rec := &recordingRoute53{}
+	var res activities.StepResult
+	require.NoError(t, run(t, f.recordingEnv(rec), activities.RestoreZoneName,
+		activities.RestoreZoneInput{Zone: f.zone(), Capture: z.capture}, &res))
+
+	// 1,201 UPSERTs, each counting 2 of the 1,000 records a change takes.
+	require.Equal(t, int64(3), f.calls("ChangeResourceRecordSets"))
+	require.Len(t, rec.batches, 3)
+	for _, b := range rec.batches {
+		requireFits(t, b)
+	}
+	require.Equal(t, z.def.RecordSets, f.allRecordSets(t, z.zoneID),
+		"the zone is not as captured")
+	require.False(t, res.AlreadyDone)
+	require.Contains(t, res.Detail, fmt.Sprintf("restored %d record sets (%d missing, "+
+		"0 different) in 3 changes from the capture of", len(z.bulk), len(z.bulk)))
+
+	last := f.insyncAt(t, rec.ids[len(rec.ids)-1])
+	for _, id := range rec.ids {
+		require.False(t, f.insyncAt(t, id).After(last),
+			"change %s is INSYNC after the last change %s", id, rec.ids[len(rec.ids)-1])
+	}
+	require.False(t, res.HealthyAt.Before(last),
+		"healthy at %s, before the last change was INSYNC at %s", res.HealthyAt, last)
+
+	t.Run("a second run changes nothing", func(t *testing.T) {
+		var again activities.StepResult
+		require.NoError(t, run(t, f.env(east), activities.RestoreZoneName,
+			activities.RestoreZoneInput{Zone: f.zone(), Capture: z.capture}, &again))
+		require.True(t, again.AlreadyDone)
+		require.Equal(t, int64(3), f.calls("ChangeResourceRecordSets"))
+	})
+}
+
+// TestRestoreZoneResumes: an attempt died after its first change; the
+// retry waits on that change, then sends what the zone still lacks.
+func TestRestoreZoneResumes(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	z := f.bigZone(t)
+
+	// The first change the earlier attempt made: the first 500 of the
+	// plain record sets, as UPSERTs, whose id it heartbeated.
+	var first []r53types.Change
+	sent := map[string]bool{}
+	for i := range z.bulk[1:501] {
+		first = append(first, r53types.Change{Action: r53types.ChangeActionUpsert,
+			ResourceRecordSet: &z.bulk[1+i]})
+		sent[aws.ToString(z.bulk[1+i].Name)] = true
+	}
+	out, err := f.clients[east].Route53.ChangeResourceRecordSets(context.Background(),
+		&route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(z.zoneID),
+			ChangeBatch: &r53types.ChangeBatch{Changes: first}})
+	require.NoError(t, err)
+	firstID := strings.TrimPrefix(aws.ToString(out.ChangeInfo.Id), "/change/")
+	f.srv.Sim.ResetCalls()
+
+	started := time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond)
+	rec := &recordingRoute53{}
+	env := f.recordingEnv(rec)
+	env.SetHeartbeatDetails(activities.Progress{ActionStarted: started, Token: firstID})
+	var res activities.StepResult
+	require.NoError(t, run(t, env, activities.RestoreZoneName,
+		activities.RestoreZoneInput{Zone: f.zone(), Capture: z.capture}, &res))
+
+	// The 700 plain record sets left and the alias: 500 and 201.
+	require.Equal(t, int64(2), f.calls("ChangeResourceRecordSets"))
+	require.Len(t, rec.batches, 2)
+	for _, b := range rec.batches {
+		requireFits(t, b)
+		for _, c := range b {
+			require.False(t, sent[aws.ToString(c.ResourceRecordSet.Name)],
+				"%s, of the first change, was sent again", aws.ToString(c.ResourceRecordSet.Name))
+		}
+	}
+	require.Equal(t, z.def.RecordSets, f.allRecordSets(t, z.zoneID),
+		"the zone is not as captured")
+	require.False(t, res.AlreadyDone)
+	require.True(t, res.ActionStarted.Equal(started), "action started %s", res.ActionStarted)
+	require.Contains(t, res.Detail, fmt.Sprintf("restored %d record sets (%d missing, "+
+		"0 different) in 2 changes, after an earlier attempt's change %s,",
+		len(z.bulk)-500, len(z.bulk)-500, firstID))
+
+	last := f.insyncAt(t, rec.ids[len(rec.ids)-1])
+	require.False(t, f.insyncAt(t, firstID).After(last))
+	require.False(t, res.HealthyAt.Before(last),
+		"healthy at %s, before the last change was INSYNC at %s", res.HealthyAt, last)
 }
