@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/temporal"
 )
@@ -160,6 +161,12 @@ func (r *Region) awsError(err error, what string) error {
 // AWS gave none. Neither ever holds credentials: the SDK signs requests
 // but does not echo keys into errors.
 func apiMessage(err error) string {
+	// Route 53 gives the reasons a batch was refused as a list beside a
+	// general message; the list is what says which record to fix.
+	var batch *r53types.InvalidChangeBatch
+	if errors.As(err, &batch) && len(batch.Messages) > 0 {
+		return batch.ErrorCode() + ": " + strings.Join(batch.Messages, "; ")
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		if m := api.ErrorMessage(); m != "" {

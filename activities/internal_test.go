@@ -104,6 +104,22 @@ func weighted(weights map[string]int64) (topology.Zone, zoneRecords) {
 	return topology.Zone{Name: "z", Records: []topology.Record{rec}}, indexRecords(sets)
 }
 
+// TestAPIMessageNamesRefusedRecords: a refused Route 53 batch is reported
+// with its reasons, not only "ChangeBatch errors occurred".
+func TestAPIMessageNamesRefusedRecords(t *testing.T) {
+	refused := &smithy.OperationError{ServiceID: "Route 53", OperationName: "ChangeResourceRecordSets",
+		Err: &r53types.InvalidChangeBatch{Message: aws.String("ChangeBatch errors occurred"),
+			Messages: []string{"RRSet with DNS name www.example.com. is not permitted in zone a.com.",
+				"Number of records limit of 1000 exceeded"}}}
+	r := NewRegion(Config{Region: "us-east-1"}, Clients{})
+	err := r.awsError(refused, "change the records of hosted zone Z1")
+	require.ErrorContains(t, err, "change the records of hosted zone Z1 in us-east-1: "+
+		"InvalidChangeBatch: RRSet with DNS name www.example.com. is not permitted in zone a.com.; "+
+		"Number of records limit of 1000 exceeded; ")
+	require.Equal(t, ErrInvalid, errorTypeOf(err))
+	require.False(t, isRetryable(err))
+}
+
 func TestFlipChangesWeights(t *testing.T) {
 	tests := []struct {
 		name    string
