@@ -243,4 +243,30 @@ func TestCaptureAndRestoreZone(t *testing.T) {
 		require.True(t, res.ActionStarted.Equal(started))
 		require.Contains(t, res.Detail, id)
 	})
+
+	t.Run("a retry that lost the change id waits for a confirming change", func(t *testing.T) {
+		// The earlier attempt restored the zone and died before it
+		// heartbeated the change's id.
+		before := f.recordSets(t)
+		f.srv.Sim.ResetCalls()
+		from := time.Now()
+		started := time.Now().Add(-time.Second).UTC().Truncate(time.Millisecond)
+		env := f.env(east)
+		env.SetHeartbeatDetails(activities.Progress{ActionStarted: started})
+		var res activities.StepResult
+		require.NoError(t, run(t, env, activities.RestoreZoneName, in, &res))
+		require.Equal(t, int64(1), f.calls("ChangeResourceRecordSets"), "one confirming change")
+		require.False(t, res.AlreadyDone)
+		require.True(t, res.ActionStarted.Equal(started))
+		require.Contains(t, res.Detail, "confirmed")
+		require.Equal(t, before, f.recordSets(t), "the confirming change alters nothing")
+		var insync time.Time
+		for _, e := range f.srv.Sim.Events(from) {
+			if e.Resource == "change" && e.State == "INSYNC" {
+				insync = e.At
+			}
+		}
+		require.False(t, insync.IsZero(), "the confirming change never became INSYNC")
+		require.False(t, res.HealthyAt.Before(insync))
+	})
 }

@@ -1868,15 +1868,27 @@ func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResu
 	if extra > 0 {
 		leftAlone = fmt.Sprintf("; left alone %d record sets the capture lacks", extra)
 	}
-	// TODO: an attempt that dies after sending its last change but before
-	// the heartbeat with that change's id goes out leaves a retry that
-	// finds the zone whole and cannot tell whether the change is INSYNC;
-	// FlipDNS sends a confirming change for the same case.
 	if len(changes) == 0 && earlier != nil {
 		res := *earlier
 		res.Detail = fmt.Sprintf("zone %s: restored record sets from the capture of %s "+
 			"(change %s)%s", in.Zone.Name, capturedAt, earlierChange, leftAlone)
 		return res, nil
+	}
+	// An attempt that died after sending its last change but before it
+	// heartbeated the change's id leaves the zone whole and no way to
+	// learn whether that change is INSYNC. As FlipDNS does, send one
+	// captured record set again as it stands: Route 53 applies a zone's
+	// changes in order, so this change is INSYNC no earlier than the lost.
+	confirming := false
+	if len(changes) == 0 && !prog.ActionStarted.IsZero() {
+		for _, set := range def.RecordSets {
+			if !zoneOwned(domain, set) {
+				changes = []r53types.Change{{Action: r53types.ChangeActionUpsert,
+					ResourceRecordSet: &set}}
+				confirming = true
+				break
+			}
+		}
 	}
 	if len(changes) == 0 {
 		now := r.now()
@@ -1928,6 +1940,12 @@ func (r *Region) RestoreZone(ctx context.Context, in RestoreZoneInput) (StepResu
 	res, err := r.awaitChange(ctx, prog, in.Zone)
 	if err != nil {
 		return StepResult{}, err
+	}
+	if confirming {
+		res.Detail = fmt.Sprintf("zone %s holds every captured record set%s; an unchanged "+
+			"change, %s, confirmed the earlier attempt's are INSYNC", in.Zone.Name, leftAlone,
+			prog.Token)
+		return res, nil
 	}
 	after := ""
 	if earlier != nil {
