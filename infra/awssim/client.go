@@ -110,7 +110,8 @@ func (c *Control) AddFault(ctx context.Context, f Fault) (Fault, error) {
 	return out, err
 }
 
-// Blackout makes a region unreachable for ECS and RDS in the given mode.
+// Blackout makes a region unreachable for ECS, RDS and CloudWatch in the
+// given mode.
 func (c *Control) Blackout(ctx context.Context, region string, mode BlackoutMode) (Fault, error) {
 	return c.AddFault(ctx, Fault{Kind: FaultBlackout, Region: region, Mode: mode})
 }
@@ -130,4 +131,14 @@ func (c *Control) RemoveFault(ctx context.Context, id string) error {
 // ClearFaults lifts every fault.
 func (c *Control) ClearFaults(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "faults", nil, nil)
+}
+
+// SetReplicaLag sets the lag CloudWatch reports for a read replica
+// ("db-instance") or an Aurora global secondary ("db-cluster") in region,
+// as Sim.SetReplicaLag does.
+func (c *Control) SetReplicaLag(ctx context.Context, region, resource, id string,
+	lag time.Duration) error {
+	return c.do(ctx, http.MethodPut, "replica-lag", ReplicaLag{
+		Region: region, Resource: resource, ID: id, Lag: Duration(lag),
+	}, nil)
 }

@@ -28,6 +28,16 @@ type RegionState struct {
 	RDS RDSState `json:"rds"`
 }
 
+// ReplicaLag is the body of PUT /_sim/replica-lag: the lag CloudWatch
+// reports for one replica, as Sim.SetReplicaLag takes it.
+type ReplicaLag struct {
+	Region string `json:"region"`
+	// Resource is "db-instance" or "db-cluster".
+	Resource string   `json:"resource"`
+	ID       string   `json:"id"`
+	Lag      Duration `json:"lag"`
+}
+
 // CallCount is how often one operation was called.
 type CallCount struct {
 	CallKey
@@ -43,6 +53,8 @@ type CallCount struct {
 //	GET    /_sim/events         []Event; ?since=RFC3339 filters
 //	GET    /_sim/faults         []Fault; POST adds one, DELETE removes all
 //	DELETE /_sim/faults/{id}    removes one
+//	PUT    /_sim/replica-lag    sets one replica's lag from a ReplicaLag;
+//	                            204, or 400 naming what is wrong
 //	GET    /_sim/app/{region}/health
 //	                            the sandbox application's health in a region
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +109,20 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, added)
 	case path == "faults" && r.Method == http.MethodDelete:
 		s.faults.clear()
+		w.WriteHeader(http.StatusNoContent)
+	case path == "replica-lag" && r.Method == http.MethodPut:
+		var lag ReplicaLag
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&lag); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "replica lag: " + err.Error()})
+			return
+		}
+		err := s.SetReplicaLag(lag.Region, lag.Resource, lag.ID, time.Duration(lag.Lag))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case strings.HasPrefix(path, "faults/") && r.Method == http.MethodDelete:
 		if !s.faults.remove(strings.TrimPrefix(path, "faults/")) {

@@ -1,7 +1,8 @@
 // Package awssim simulates the parts of AWS that drover drives (ECS, RDS and
-// Route 53) behind their real wire protocols, so that the unmodified
-// aws-sdk-go-v2 clients talk to it as they would to AWS; only the endpoint
-// differs.
+// Route 53) and the CloudWatch metrics it reads (the replica lag of RDS read
+// replicas and Aurora global secondaries) behind their real wire protocols,
+// so that the unmodified aws-sdk-go-v2 clients talk to it as they would to
+// AWS; only the endpoint differs.
 //
 // One HTTP server serves every region. The region of a request comes from
 // the credential scope of its SigV4 Authorization header, as a client
@@ -15,7 +16,11 @@
 // its transitions when it is next read, using the times they were scheduled
 // for, so what the simulator records is exact and independent of polling.
 //
+// Replica lag is a reported value, not a duration: every replica lags by the
+// Profile's RDSReplicaLag, unscaled, unless SetReplicaLag (PUT
+// /_sim/replica-lag) sets its own.
+//
 // Faults (regional blackouts, error rates, latency, throttling and faults on
-// single resources) are set through a control API under /_sim/ on the same
-// server; Control is its Go client.
+// single resources) and replica lags are set through a control API under
+// /_sim/ on the same server; Control is its Go client.
 package awssim

@@ -309,7 +309,7 @@ func throttlingError(service string) *APIError {
 	switch service {
 	case ServiceECS:
 		return errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
-	case ServiceRoute53:
+	case ServiceRoute53, ServiceCloudWatch:
 		return errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")
 	default:
 		return errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")

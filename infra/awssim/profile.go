@@ -34,6 +34,11 @@ type Profile struct {
 	RDSDelete           Duration `json:"rdsDelete"`
 	RDSSnapshot         Duration `json:"rdsSnapshot"`
 	RDSRestore          Duration `json:"rdsRestore"`
+	// RDSReplicaLag is the lag CloudWatch reports for every read replica
+	// and Aurora global secondary that SetReplicaLag has not set. TimeScale
+	// leaves it alone: it is a reported value, which callers compare with
+	// thresholds in real seconds, not a time the simulator waits.
+	RDSReplicaLag Duration `json:"rdsReplicaLag"`
 
 	AuroraClusterCreate Duration `json:"auroraClusterCreate"`
 	AuroraSwitchover    Duration `json:"auroraSwitchover"`
@@ -61,6 +66,7 @@ func DefaultProfile() Profile {
 		RDSDelete:           Duration(2 * time.Minute),
 		RDSSnapshot:         Duration(4 * time.Minute),
 		RDSRestore:          Duration(12 * time.Minute),
+		RDSReplicaLag:       Duration(time.Second),
 		AuroraClusterCreate: Duration(8 * time.Minute),
 		AuroraSwitchover:    Duration(1 * time.Minute),
 		AuroraFailover:      Duration(90 * time.Second),

@@ -13,9 +13,10 @@ import (
 
 // Service names as the simulator counts and targets them.
 const (
-	ServiceECS     = "ecs"
-	ServiceRDS     = "rds"
-	ServiceRoute53 = "route53"
+	ServiceECS        = "ecs"
+	ServiceRDS        = "rds"
+	ServiceRoute53    = "route53"
+	ServiceCloudWatch = "cloudwatch"
 )
 
 // GlobalRegion is the region under which Route 53, a global service, is
@@ -58,6 +59,9 @@ type Sim struct {
 	route53 *route53State
 	// rdsGlobal holds account-wide RDS state; rdsGlobals creates it.
 	rdsGlobal *rdsGlobalState
+	// replicaLags are the lags SetReplicaLag set, keyed by the
+	// *dbInstance or *dbCluster itself so that they follow renames.
+	replicaLags map[any]time.Duration
 
 	faults *faultSet
 	calls  map[CallKey]int64
@@ -172,16 +176,24 @@ var (
 		name: ServiceRoute53, operation: route53Operation,
 		serve: (*Sim).serveRoute53, writeError: writeRoute53Error,
 	}
+	cloudwatchService = service{
+		name: ServiceCloudWatch, operation: cloudwatchOperation,
+		serve: (*Sim).serveCloudWatch, writeError: writeCloudWatchError,
+	}
 )
 
 // classify picks the service a request is for from the marks each protocol
-// leaves: the JSON target header, the REST path, or a Query Action.
+// leaves: the JSON target header, the REST path, the RPC v2 protocol header
+// and path, or a Query Action.
 func classify(r *http.Request) *service {
 	switch {
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecsTargetPrefix):
 		return &ecsService
 	case strings.HasPrefix(r.URL.Path, route53PathPrefix):
 		return &route53Service
+	case r.Header.Get("Smithy-Protocol") == rpcv2CBOR &&
+		strings.HasPrefix(r.URL.Path, cloudwatchPathPrefix):
+		return &cloudwatchService
 	case r.Method == http.MethodPost &&
 		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
 		return &rdsService
@@ -212,7 +224,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc := classify(r)
 	if svc == nil {
 		writePlainError(w, http.StatusBadRequest, "UnknownService",
-			"the request names no ECS target, Route 53 path or Query action")
+			"the request names no ECS target, Route 53 path, CloudWatch RPC v2 path or Query action")
 		return
 	}
 
