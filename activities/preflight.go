@@ -161,12 +161,10 @@ func (r *Region) preflightReplica(ctx context.Context, db topology.Database,
 		c.add(db.Name, false, "replication of %s in %s: %s", ref.id, r.cfg.Region, why)
 		return nil
 	}
-	// TODO: check the replica lag against db.MaxLag. DescribeDBInstances
-	// does not report it; it is the CloudWatch metric ReplicaLag, and the
-	// simulator serves no CloudWatch.
 	c.add(db.Name, true, "read replica %s in %s is available and replicating from %s",
 		ref.id, r.cfg.Region, in.Source)
-	return nil
+	// DescribeDBInstances does not tell the lag; CloudWatch does.
+	return r.checkLag(ctx, c, db, instanceLag, ref.id, aws.ToTime(inst.InstanceCreateTime))
 }
 
 // replicationNormal reads a replica's replication status.
@@ -230,6 +228,7 @@ func (r *Region) preflightAurora(ctx context.Context, db topology.Database, c *c
 	default:
 		c.add(db.Name, true, "cluster %s in %s is an available secondary of %s",
 			ref.id, r.cfg.Region, db.GlobalCluster)
+		return r.checkLag(ctx, c, db, clusterLag, ref.id, st.created)
 	}
 	return nil
 }

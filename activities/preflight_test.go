@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/drover-dev/drover/activities"
+	"github.com/drover-dev/drover/infra/awssim"
 	"github.com/drover-dev/drover/topology"
 )
 
@@ -32,12 +34,62 @@ func TestPreflight(t *testing.T) {
 		var res activities.PreflightResult
 		require.NoError(t, run(t, f.env(west), activities.PreflightName, failover, &res))
 		require.Empty(t, res.Problems(), "%+v", res.Problems())
-		// Two databases, five services, one zone.
-		require.Len(t, res.Checks, 8)
+		// Two databases, each ready and within its lag, five services,
+		// one zone.
+		require.Len(t, res.Checks, 10)
+		var lags []string
+		for _, c := range res.Checks {
+			if strings.Contains(c.Detail, " behind its source") {
+				lags = append(lags, c.Component+": "+c.Detail)
+			}
+		}
+		require.ElementsMatch(t, []string{
+			"orders: shop-orders-replica in us-west-2 lags 1s behind its source (maxLag 30s)",
+			"catalog: shop-catalog-usw2 in us-west-2 lags 1s behind its source (maxLag 1m0s)",
+		}, lags, "the simulator's default lag of one second, read from CloudWatch")
 		require.Zero(t, f.calls("UpdateService")+f.calls("PromoteReadReplica")+
 			f.calls("ChangeResourceRecordSets"), "preflight changed something")
 		// Five services of one cluster take one call.
 		require.Equal(t, int64(1), f.calls("DescribeServices"))
+	})
+
+	t.Run("a replica lagging beyond maxLag fails", func(t *testing.T) {
+		require.NoError(t, f.srv.Sim.SetReplicaLag(west, "db-instance", "shop-orders-replica",
+			45*time.Second))
+		require.NoError(t, f.srv.Sim.SetReplicaLag(west, "db-cluster", "shop-catalog-usw2",
+			2500*time.Millisecond))
+		t.Cleanup(func() {
+			require.NoError(t, f.srv.Sim.SetReplicaLag(west, "db-instance",
+				"shop-orders-replica", time.Second))
+			require.NoError(t, f.srv.Sim.SetReplicaLag(west, "db-cluster",
+				"shop-catalog-usw2", time.Second))
+		})
+		var res activities.PreflightResult
+		require.NoError(t, run(t, f.env(west), activities.PreflightName, failover, &res))
+		problems := res.Problems()
+		require.Len(t, problems, 1, "%+v", problems)
+		require.Equal(t, "orders", problems[0].Component)
+		require.Regexp(t, `^shop-orders-replica in us-west-2 lags 45s behind its source `+
+			`\(ReplicaLag at \d\d:\d\d:00\), more than the topology's maxLag of 30s; `, problems[0].Detail)
+		require.Equal(t, "shop-catalog-usw2 in us-west-2 lags 2.5s behind its source (maxLag 1m0s)",
+			checksByComponent(t, res)["catalog"].Detail, "an Aurora secondary's lag, in ms")
+	})
+
+	t.Run("a failing CloudWatch leaves the lag unknown, a problem to force", func(t *testing.T) {
+		_, err := f.srv.Sim.AddFault(awssim.Fault{Kind: awssim.FaultError,
+			Region: west, Service: awssim.ServiceCloudWatch, Code: "InternalServiceError",
+			Status: 500, Rate: 1})
+		require.NoError(t, err)
+		t.Cleanup(f.srv.Sim.ClearFaults)
+		var res activities.PreflightResult
+		require.NoError(t, run(t, f.env(west), activities.PreflightName, failover, &res))
+		problems := res.Problems()
+		require.Len(t, problems, 2, "%+v", problems)
+		for _, p := range problems {
+			require.Contains(t, p.Detail, "could not be read: ")
+			require.Contains(t, p.Detail, "InternalServiceError")
+		}
+		require.Len(t, res.Checks, 10, "the other checks still stand")
 	})
 
 	t.Run("every problem is listed", func(t *testing.T) {

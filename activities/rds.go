@@ -378,6 +378,7 @@ type auroraState struct {
 	busy       bool // a switchover or failover is under way
 	global     string
 	cluster    string
+	created    time.Time // when the target cluster was created
 }
 
 func (s auroraState) done() bool {
@@ -417,6 +418,7 @@ func (r *Region) readAurora(ctx context.Context, gid, clusterID string) (auroraS
 		busy:       globalBusy(gc),
 		global:     aws.ToString(gc.Status),
 		cluster:    aws.ToString(cl.Status),
+		created:    aws.ToTime(cl.ClusterCreateTime),
 	}
 	m, ok := globalMember(gc, st.clusterARN)
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -88,20 +89,29 @@ type Route53API interface {
 		optFns ...func(*route53.Options)) (*route53.GetHealthCheckStatusOutput, error)
 }
 
+// CloudWatchAPI is the part of the CloudWatch client the activities call:
+// the replica lag that RDS reports nowhere else.
+type CloudWatchAPI interface {
+	GetMetricStatistics(ctx context.Context, in *cloudwatch.GetMetricStatisticsInput,
+		optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error)
+}
+
 // Clients are one region's AWS clients.
 type Clients struct {
-	ECS     ECSAPI
-	RDS     RDSAPI
-	Route53 Route53API
+	ECS        ECSAPI
+	RDS        RDSAPI
+	Route53    Route53API
+	CloudWatch CloudWatchAPI
 }
 
 // NewClients builds the clients from an SDK configuration whose Region is
 // the region they act in.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
-		ECS:     ecs.NewFromConfig(cfg),
-		RDS:     rds.NewFromConfig(cfg),
-		Route53: route53.NewFromConfig(cfg),
+		ECS:        ecs.NewFromConfig(cfg),
+		RDS:        rds.NewFromConfig(cfg),
+		Route53:    route53.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg),
 	}
 }
 
