@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/drover-dev/drover/activities"
 	"github.com/drover-dev/drover/infra/awssim"
@@ -329,6 +330,54 @@ func TestUngracefulFailoverCompletesWhileTheSourceIsBlackedOut(t *testing.T) {
 		}
 	}
 	require.Positive(t, after-before, "the failover did try the source region")
+}
+
+// TestLaggingStandbyStopsFailoverUnlessForced: a standby replica that lags
+// more than the topology's maxLag, as CloudWatch in the standby's region
+// reports it, stops a failover at preflight with nothing changed; forced,
+// the same failover goes on and completes.
+func TestLaggingStandbyStopsFailoverUnlessForced(t *testing.T) {
+	sb := startSandbox(t, 600)
+	require.NoError(t, sb.Sim.Sim.SetReplicaLag(standby, "db-instance", "shop-orders-replica",
+		45*time.Second))
+	in := workflows.SwitchInput{App: "shop", To: standby, Mode: plan.Graceful,
+		Purpose: workflows.Practice, SkipApprovals: true}
+
+	changes := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, c := range sb.Sim.Sim.Calls() {
+			switch c.Operation {
+			case "PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCluster",
+				"UpdateService", "ChangeResourceRecordSets", "ModifyDBInstance":
+				out[c.Region+" "+c.Operation] += c.Count
+			}
+		}
+		return out
+	}
+	seeded := changes()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run := start(t, sb, workflows.FailoverWorkflowName, in)
+	err := run.Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr, "%v\n%s", err, describe(t, run))
+	require.Equal(t, "PreflightFailed", appErr.Type())
+	var p workflows.Progress
+	require.NoError(t, appErr.Details(&p))
+	require.Equal(t, workflows.RunPreflightFailed, p.Status)
+	require.Regexp(t, `^preflight found 1 problems: orders: shop-orders-replica in us-west-2 `+
+		`lags 45s behind its source \(ReplicaLag at \d\d:\d\d:00\), more than the `+
+		`topology's maxLag of 30s`, p.Message)
+	require.Equal(t, seeded, changes(), "a change after a failed preflight")
+	requireServing(t, sb, primary, standby)
+
+	in.Force = true
+	p = *result(t, start(t, sb, workflows.FailoverWorkflowName, in), 2*time.Minute)
+	require.Equal(t, workflows.RunCompleted, p.Status, p.Message)
+	require.Contains(t, p.Step("preflight").Detail, "1 problems, forced past: orders: "+
+		"shop-orders-replica in us-west-2 lags 45s")
+	requireServing(t, sb, standby, primary)
 }
 
 func TestWorkerKilledMidFailoverFinishesWithNothingDuplicated(t *testing.T) {
