@@ -122,6 +122,7 @@ func (r *Region) ScaleService(ctx context.Context, in ScaleServiceInput) (StepRe
 			"service %q needs a cluster and a service name", svc.Name)
 	}
 	what := fmt.Sprintf("service %s/%s", svc.Cluster, svc.Service)
+	ctx = withUrgency(ctx, in.Critical)
 	prog := resumeProgress(ctx)
 	prog.Detail = "reading the service"
 

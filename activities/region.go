@@ -209,14 +209,68 @@ func NewRegion(cfg Config, clients Clients) *Region {
 }
 
 // limits are one service's token buckets.
-type limits struct{ read, change *rate.Limiter }
+type limits struct{ read, change *bucket }
 
 func newLimits(perSecond float64) limits {
 	burst := max(int(perSecond), 1)
 	return limits{
-		read:   rate.NewLimiter(rate.Limit(perSecond), burst),
-		change: rate.NewLimiter(rate.Limit(perSecond), burst),
+		read:   newBucket(perSecond, burst),
+		change: newBucket(perSecond, burst),
 	}
+}
+
+// bucket is a token bucket that serves urgent callers first: the steps on
+// the critical path, whose every second of waiting is a second added to
+// the recovery. A thousand services scaled at once would otherwise queue
+// the critical one's UpdateService behind every other.
+//
+// The limiter hands out reservations in the order they are asked for, so
+// callers that are not urgent ask for theirs one at a time, through turn:
+// at most one of them holds a reservation of a future token, and an
+// urgent caller, which reserves at once, waits for that one token at most.
+type bucket struct {
+	lim  *rate.Limiter
+	turn chan struct{}
+}
+
+func newBucket(perSecond float64, burst int) *bucket {
+	return &bucket{lim: rate.NewLimiter(rate.Limit(perSecond), burst),
+		turn: make(chan struct{}, 1)}
+}
+
+// take waits for a token; it returns ctx's error when ctx ends first.
+func (b *bucket) take(ctx context.Context) error {
+	if !isUrgent(ctx) {
+		select {
+		case b.turn <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-b.turn }()
+	}
+	if err := b.lim.Wait(ctx); err != nil {
+		// Wait gives up at once when the token would come after ctx's
+		// deadline; no call can be made before then, so end with ctx.
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// urgentKey marks a context whose calls go before others to their bucket.
+type urgentKey struct{}
+
+// withUrgency returns ctx marked urgent when urgent is true.
+func withUrgency(ctx context.Context, urgent bool) context.Context {
+	if !urgent {
+		return ctx
+	}
+	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+func isUrgent(ctx context.Context) bool {
+	u, _ := ctx.Value(urgentKey{}).(bool)
+	return u
 }
 
 // Name returns the region the activities act in.
@@ -251,24 +305,14 @@ func (r *Region) now() time.Time { return r.cfg.Now() }
 // waitECS, waitRDS and waitRoute53 take a token from the service's read
 // bucket before a call, the ...Change variants from its bucket of changes;
 // they return ctx's error when ctx ends first.
-func (r *Region) waitECS(ctx context.Context) error     { return take(ctx, r.ecs.read) }
-func (r *Region) waitRDS(ctx context.Context) error     { return take(ctx, r.rds.read) }
-func (r *Region) waitRoute53(ctx context.Context) error { return take(ctx, r.route53.read) }
+func (r *Region) waitECS(ctx context.Context) error     { return r.ecs.read.take(ctx) }
+func (r *Region) waitRDS(ctx context.Context) error     { return r.rds.read.take(ctx) }
+func (r *Region) waitRoute53(ctx context.Context) error { return r.route53.read.take(ctx) }
 
-func (r *Region) waitECSChange(ctx context.Context) error { return take(ctx, r.ecs.change) }
-func (r *Region) waitRDSChange(ctx context.Context) error { return take(ctx, r.rds.change) }
+func (r *Region) waitECSChange(ctx context.Context) error { return r.ecs.change.take(ctx) }
+func (r *Region) waitRDSChange(ctx context.Context) error { return r.rds.change.take(ctx) }
 func (r *Region) waitRoute53Change(ctx context.Context) error {
-	return take(ctx, r.route53.change)
-}
-
-func take(ctx context.Context, l *rate.Limiter) error {
-	if err := l.Wait(ctx); err != nil {
-		// Wait gives up at once when the token would come after ctx's
-		// deadline; no call can be made before then, so end with ctx.
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	return nil
+	return r.route53.change.take(ctx)
 }
 
 // pacer spaces the reads of a wait one PollInterval apart, counted from

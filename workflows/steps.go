@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,8 @@ func (s *switchRun) execStep(ctx workflow.Context, sr *stepRun) (*activities.Ste
 
 	case plan.StepScaleService:
 		svc := s.service(sr.p.Component)
-		in := activities.ScaleServiceInput{Service: s.serviceRef(svc.Name), Desired: s.desiredCount(svc)}
+		in := activities.ScaleServiceInput{Service: s.serviceRef(svc.Name),
+			Desired: s.desiredCount(svc), Critical: slices.Contains(s.plan.CriticalPath, sr.p.ID)}
 		err := workflow.ExecuteActivity(actx, activities.ScaleServiceName, in).Get(ctx, &res)
 		return &res, err
 

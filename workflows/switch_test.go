@@ -253,6 +253,31 @@ func TestGracefulFailoverRunsStepsInDependencyOrderAndInParallel(t *testing.T) {
 	require.Equal(t, map[string]int32{"api": 4, "web": 3}, targets)
 }
 
+// TestCriticalScaleStepsAreUrgent: the services on the critical path are
+// scaled with Critical set, so that their calls take the region's
+// rate-limit tokens before those of services that have time to spare.
+func TestCriticalScaleStepsAreUrgent(t *testing.T) {
+	f := newFixture(t)
+	two := int32(2)
+	f.topo.Services = append(f.topo.Services, topology.Service{Name: "admin", Cluster: "shop",
+		Service: "admin", Count: &two, DependsOn: []string{"orders"}})
+	var scaled seen[activities.ScaleServiceInput]
+	f.env.OnActivity(activities.ScaleServiceName, mock.Anything, mock.Anything).
+		Run(scaled.record).Return(result("scaled"), nil).After(scaleTime)
+
+	p, err := f.run(FailoverWorkflowName, SwitchInput{App: "shop", To: "us-west-2"})
+	require.NoError(t, err)
+	require.Equal(t, RunCompleted, p.Status)
+	require.NotContains(t, p.CriticalPath, "scale-service:admin")
+	urgent := map[string]bool{}
+	for _, in := range scaled.all() {
+		if in.Desired > 0 {
+			urgent[in.Service.Name] = in.Critical
+		}
+	}
+	require.Equal(t, map[string]bool{"api": true, "web": true, "admin": false}, urgent)
+}
+
 func TestUngracefulFailoverNeverWaitsOnTheSourceRegion(t *testing.T) {
 	f := newFixture(t)
 	// The source region hangs: reading it ends only by timing out.
