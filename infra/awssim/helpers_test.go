@@ -2,10 +2,14 @@ package awssim_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/stretchr/testify/require"
 
 	"github.com/drover-dev/drover/infra/awsconfig"
@@ -30,7 +34,9 @@ func startSim(t *testing.T, p *awssim.Profile) *awssim.Server {
 }
 
 // awsConfig returns an SDK configuration for region that talks to srv.
-// maxAttempts 1 turns the SDK's retries off, so a test sees each error.
+// maxAttempts 1 turns the SDK's retries off, so a test sees each error
+// the simulator answers with; only a connection that net/http closed under
+// a response is tried again (see closedConnRetryer).
 func awsConfig(t *testing.T, srv *awssim.Server, region string, maxAttempts int) aws.Config {
 	t.Helper()
 	cfg, err := awsconfig.Load(context.Background(), awsconfig.Options{
@@ -38,5 +44,28 @@ func awsConfig(t *testing.T, srv *awssim.Server, region string, maxAttempts int)
 		Timeout: 10 * time.Second, MaxAttempts: maxAttempts,
 	})
 	require.NoError(t, err)
+	if maxAttempts == 1 {
+		cfg.Retryer = closedConnRetryer
+	}
 	return cfg
+}
+
+// closedConnRetryer retries nothing but a read from a connection that
+// the client itself closed. net/http's transport may close a kept-alive
+// connection while the SDK still reads a response from it, when the
+// request body is closed as the response arrives (aws-sdk-go-v2 #2737);
+// the SDK's standard retryer retries that error, which a test without
+// retries would otherwise see as a rare failure of its own.
+func closedConnRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) {
+			return 0, nil
+		})
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(
+			func(err error) aws.Ternary {
+				return aws.BoolTernary(errors.Is(err, net.ErrClosed))
+			})}
+		o.RateLimiter = ratelimit.None
+	})
 }
