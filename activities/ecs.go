@@ -126,7 +126,7 @@ func (r *Region) ScaleService(ctx context.Context, in ScaleServiceInput) (StepRe
 	prog := resumeProgress(ctx)
 	prog.Detail = "reading the service"
 
-	w := r.services.watch(svcKey{cluster: svc.Cluster, service: svc.Service})
+	w := r.services.watch(ctx, svcKey{cluster: svc.Cluster, service: svc.Service})
 	defer w.close()
 
 	first, err := w.next(ctx, &prog)

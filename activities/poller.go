@@ -59,7 +59,10 @@ type polledService struct {
 	// polled is when its last read was sent; zero until the first.
 	polled   time.Time
 	inFlight bool
-	watches  map[*serviceWatch]struct{}
+	// urgent: a step on the critical path waits on it, so it is read
+	// before the others, with the bucket's urgent tokens.
+	urgent  bool
+	watches map[*serviceWatch]struct{}
 }
 
 // serviceWatch is one waiter's subscription to a service's reads. Its
@@ -80,8 +83,9 @@ func newServicePoller(r *Region) *servicePoller {
 }
 
 // watch starts receiving reads of a service; the first comes as soon as
-// the rate limit allows. close must be called when done.
-func (p *servicePoller) watch(key svcKey) *serviceWatch {
+// the rate limit allows, and before the others' when ctx is urgent. close
+// must be called when done.
+func (p *servicePoller) watch(ctx context.Context, key svcKey) *serviceWatch {
 	w := &serviceWatch{p: p, key: key, ch: make(chan serviceObservation, 1)}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -91,6 +95,7 @@ func (p *servicePoller) watch(key svcKey) *serviceWatch {
 		p.services[key] = s
 	}
 	s.watches[w] = struct{}{}
+	s.urgent = s.urgent || isUrgent(ctx)
 	if !p.running {
 		p.running = true
 		go p.run()
@@ -192,7 +197,7 @@ func (p *servicePoller) run() {
 		// (ObserveServices, Preflight), which get their turn between
 		// batches of a long sweep.
 		slots <- struct{}{}
-		if err := p.r.waitECS(ctx); err != nil {
+		if err := p.r.waitECS(withUrgency(ctx, batch[0].urgent)); err != nil {
 			<-slots
 			return
 		}
@@ -206,8 +211,8 @@ func (p *servicePoller) run() {
 }
 
 // nextBatch picks the next services to read: the most overdue service,
-// with as many other services of its cluster as fit in one call, and marks
-// them in flight. With nothing due it returns how long until the next
+// an urgent one before any other, with as many other services of its
+// cluster as fit in one call, and marks them in flight. With nothing due it returns how long until the next
 // service is, or 0 when every service is being read. The caller holds
 // p.mu.
 //
@@ -225,8 +230,9 @@ func (p *servicePoller) nextBatch(now time.Time) ([]*polledService, time.Duratio
 		if s.polled.IsZero() {
 			// A new service waits a moment for others that arrive
 			// with it, so that a burst of activities starts with
-			// full batches rather than one call each.
-			if w := gatherDelay(interval) - now.Sub(s.since); w > 0 {
+			// full batches rather than one call each; an urgent one
+			// does not wait.
+			if w := gatherDelay(interval) - now.Sub(s.since); w > 0 && !s.urgent {
 				soon = append(soon, s)
 				if next == 0 || w < next {
 					next = w
@@ -254,6 +260,9 @@ func (p *servicePoller) nextBatch(now time.Time) ([]*polledService, time.Duratio
 	byAge := func(list []*polledService) {
 		sort.Slice(list, func(i, j int) bool {
 			a, b := list[i], list[j]
+			if a.urgent != b.urgent {
+				return a.urgent
+			}
 			if !a.polled.Equal(b.polled) {
 				return a.polled.Before(b.polled)
 			}

@@ -39,6 +39,13 @@ func (c *batchClock) add(cluster, prefix string, n int) {
 	}
 }
 
+// addUrgent starts waiting on one service for a step on the critical path.
+func (c *batchClock) addUrgent(cluster, service string) {
+	key := svcKey{cluster: cluster, service: service}
+	c.p.services[key] = &polledService{key: key, since: c.now, urgent: true,
+		watches: map[*serviceWatch]struct{}{}}
+}
+
 // remove stops waiting on a service, as when its activity finishes.
 func (c *batchClock) remove(cluster, service string) {
 	delete(c.p.services, svcKey{cluster: cluster, service: service})
@@ -161,4 +168,28 @@ func TestBatchesKeepClustersApart(t *testing.T) {
 	c.add("jobs", "j", 5)
 	calls := c.run(gatherDelay(batchInterval) + time.Millisecond)
 	require.Equal(t, []int{10, 2, 5}, sizes(calls), "%v", calls)
+}
+
+// TestBatchesReadUrgentFirst: a service a critical step waits on is read
+// at once, ahead of services waited on longer, and first whenever it is
+// due again.
+func TestBatchesReadUrgentFirst(t *testing.T) {
+	c := newBatchClock(t)
+	c.add("bulk", "s", 30)
+	c.run(time.Millisecond)
+	c.addUrgent("bulk", "critical")
+	batch, _ := c.p.nextBatch(c.now)
+	require.NotNil(t, batch, "an urgent service does not wait for company")
+	require.Equal(t, "critical", batch[0].key.service)
+	require.Len(t, batch, describeBatch, "the others fill its call")
+	for _, s := range batch {
+		s.polled, s.inFlight = c.now, false
+	}
+
+	// Ten of the others were read with it; once all are due again, the
+	// urgent one still goes first.
+	c.run(batchInterval + gatherDelay(batchInterval))
+	c.now = c.now.Add(batchInterval)
+	batch, _ = c.p.nextBatch(c.now)
+	require.Equal(t, "critical", batch[0].key.service)
 }

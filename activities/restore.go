@@ -1586,7 +1586,7 @@ func (r *Region) RestoreService(ctx context.Context, in RestoreServiceInput) (
 		}
 	}
 
-	w := r.services.watch(svcKey{cluster: ref.Cluster, service: ref.Service})
+	w := r.services.watch(ctx, svcKey{cluster: ref.Cluster, service: ref.Service})
 	defer w.close()
 	for {
 		o, err := w.next(ctx, &prog)
