@@ -6,11 +6,14 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/drover-dev/drover/activities"
@@ -89,6 +92,45 @@ func describe(t *testing.T, run client.WorkflowRun) string {
 	out := fmt.Sprintf("status %s %s\n", p.Status, p.Message)
 	for _, st := range p.Steps {
 		out += fmt.Sprintf("  %-32s %-10s %-16s %s %s\n", st.ID, st.Region, st.State, st.Detail, st.Error)
+	}
+	return out
+}
+
+// activityPriorities reads a run's history for the priority key of the
+// activity task of each step that scales a service, promotes a database,
+// flips DNS or verifies, by the step's id.
+func activityPriorities(t *testing.T, sb *sandbox.Sandbox, run client.WorkflowRun) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	dc := converter.GetDefaultDataConverter()
+	it := sb.Client.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false,
+		enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		a := e.GetActivityTaskScheduledEventAttributes()
+		if a == nil {
+			continue
+		}
+		key := int(a.GetPriority().GetPriorityKey())
+		switch a.GetActivityType().GetName() {
+		case activities.ScaleServiceName:
+			var in activities.ScaleServiceInput
+			require.NoError(t, dc.FromPayloads(a.GetInput(), &in))
+			if in.Desired != 0 { // not the source's writers stopped
+				out["scale-service:"+in.Service.Name] = key
+			}
+		case activities.PromoteDatabaseName:
+			var in activities.PromoteDatabaseInput
+			require.NoError(t, dc.FromPayloads(a.GetInput(), &in))
+			out["promote-database:"+in.Database.Name] = key
+		case activities.FlipDNSName:
+			var in activities.FlipDNSInput
+			require.NoError(t, dc.FromPayloads(a.GetInput(), &in))
+			out["flip-dns:"+in.Zone.Name] = key
+		case activities.VerifyName:
+			out["verify"] = key
+		}
 	}
 	return out
 }
@@ -201,6 +243,21 @@ func TestFailoverThenFailbackOfTheExample(t *testing.T) {
 	require.Equal(t, workflows.RunCompleted, p.Status, p.Message)
 	requireAllSucceeded(t, p)
 	requireServing(t, sb, standby, primary)
+
+	// The critical path's activities went to their region's queue ahead
+	// of the others; the rest at Temporal's default.
+	priorities := activityPriorities(t, sb, run)
+	byKey := map[int]int{}
+	for id, key := range priorities {
+		want := 0
+		if slices.Contains(p.CriticalPath, id) {
+			want = 1
+		}
+		require.Equal(t, want, key, "the priority of %s", id)
+		byKey[key]++
+	}
+	require.Positive(t, byKey[0], "no step off the critical path: %v", priorities)
+	require.Positive(t, byKey[1], "no step on the critical path: %v", priorities)
 
 	// The standby runs what the primary ran, as the topology asks: web 4,
 	// cart half of 2, worker a fixed 2.

@@ -181,6 +181,10 @@ func startArgs(opts Options, host string, port int) []string {
 		// The version check calls out to temporal.io: pointless for a
 		// sandbox and slow where there is no network.
 		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
+		// The matcher that honours task priorities, so that the steps
+		// on a failover's critical path are dispatched first (server
+		// 1.29 leaves it off by default).
+		"--dynamic-config-value", "matching.useNewMatcher=true",
 	}
 	if opts.UIPort == 0 {
 		args = append(args, "--headless")
