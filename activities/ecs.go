@@ -167,12 +167,17 @@ func (r *Region) ScaleService(ctx context.Context, in ScaleServiceInput) (StepRe
 		}
 		prog.Detail = fmt.Sprintf("setting desired count %d -> %d",
 			first.svc.DesiredCount, in.Desired)
-		activity.RecordHeartbeat(ctx, prog)
+		// An activity's first heartbeat is a call to Temporal that the
+		// SDK makes before RecordHeartbeat returns; with a thousand
+		// services scaled at once it queues for seconds. So it goes
+		// alongside the change rather than before it.
+		heartbeated := heartbeatAlongside(ctx, prog)
 		_, err := r.clients.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
 			Cluster:      aws.String(svc.Cluster),
 			Service:      aws.String(svc.Service),
 			DesiredCount: aws.Int32(in.Desired),
 		})
+		heartbeated()
 		if err != nil {
 			return StepResult{}, r.awsError(err, "update "+what)
 		}
@@ -207,6 +212,17 @@ func (r *Region) ScaleService(ctx context.Context, in ScaleServiceInput) (StepRe
 				Detail: detail}, nil
 		}
 	}
+}
+
+// heartbeatAlongside records a heartbeat while the caller goes on, and
+// returns a function that waits until it has been recorded (or given up).
+func heartbeatAlongside(ctx context.Context, details Progress) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		activity.RecordHeartbeat(ctx, details)
+	}()
+	return func() { <-done }
 }
 
 // resumeProgress returns what an earlier attempt of this activity

@@ -163,6 +163,9 @@ func failoverOnce(b *testing.B, c client.Client, sc scenario) outcome {
 		"scale-service start to first change: %s\n",
 		Percentile(sts, 50).Round(time.Millisecond), Percentile(sts, 90).Round(time.Millisecond),
 		Percentile(sts, 100).Round(time.Millisecond), dispatchSpread(&p))
+	if cs := out.history.CriticalScheduleToStart; len(cs) > 0 {
+		fmt.Printf("Critical path's activities, schedule-to-start: %v\n", roundAll(cs))
+	}
 	fmt.Printf("AWS calls: %s\n", FormatCalls(calls))
 	fmt.Printf("History events: %s\n", out.history.FormatByType())
 
@@ -291,4 +294,13 @@ func dispatchSpread(p *workflows.Progress) string {
 	}
 	return fmt.Sprintf("p50 %v, p90 %v, max %v", Percentile(ds, 50).Round(time.Millisecond),
 		Percentile(ds, 90).Round(time.Millisecond), Percentile(ds, 100).Round(time.Millisecond))
+}
+
+// roundAll rounds durations to the millisecond, for printing.
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
 }

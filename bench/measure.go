@@ -142,12 +142,16 @@ type History struct {
 	// the server's clock. A retried activity's wait includes its backoff,
 	// so it is left out.
 	ScheduleToStart []time.Duration
+	// CriticalScheduleToStart is the same for the activities scheduled
+	// with a priority key, the critical path's.
+	CriticalScheduleToStart []time.Duration
 }
 
 // ReadHistory reads a closed workflow's history.
 func ReadHistory(ctx context.Context, c client.Client, id, runID string) (History, error) {
 	h := History{ByType: map[string]int{}}
 	scheduled := map[int64]time.Time{}
+	prioritized := map[int64]bool{}
 	it := c.GetWorkflowHistory(ctx, id, runID, false,
 		enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
@@ -162,10 +166,16 @@ func ReadHistory(ctx context.Context, c client.Client, id, runID string) (Histor
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			scheduled[ev.GetEventId()] = ev.GetEventTime().AsTime()
+			prioritized[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().
+				GetPriority().GetPriorityKey() > 0
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			attrs := ev.GetActivityTaskStartedEventAttributes()
 			if at, ok := scheduled[attrs.GetScheduledEventId()]; ok && attrs.GetAttempt() == 1 {
-				h.ScheduleToStart = append(h.ScheduleToStart, ev.GetEventTime().AsTime().Sub(at))
+				d := ev.GetEventTime().AsTime().Sub(at)
+				h.ScheduleToStart = append(h.ScheduleToStart, d)
+				if prioritized[attrs.GetScheduledEventId()] {
+					h.CriticalScheduleToStart = append(h.CriticalScheduleToStart, d)
+				}
 			}
 		}
 	}

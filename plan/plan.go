@@ -306,6 +306,34 @@ func criticalPath(steps []*Step) ([]string, time.Duration) {
 	return path, longest
 }
 
+// Critical returns the steps that have no slack by the estimates: every
+// step on a longest chain, of which a plan may have many (a thousand
+// services in two hundred equal chains), where the critical path names
+// one. A step in it that starts late makes the whole run late.
+func (p *Plan) Critical() map[string]bool {
+	rest := p.Remaining()
+	// Steps come after what they depend on, so one pass finds each
+	// step's earliest start.
+	start := make(map[string]time.Duration, len(p.Steps))
+	finish := make(map[string]time.Duration, len(p.Steps))
+	var total time.Duration
+	for _, s := range p.Steps {
+		var at time.Duration
+		for _, d := range s.DependsOn {
+			at = max(at, finish[d])
+		}
+		start[s.ID], finish[s.ID] = at, at+s.Estimate
+		total = max(total, at+rest[s.ID])
+	}
+	critical := map[string]bool{}
+	for _, s := range p.Steps {
+		if start[s.ID]+rest[s.ID] == total {
+			critical[s.ID] = true
+		}
+	}
+	return critical
+}
+
 // Remaining returns, for each step, the longest chain of estimates from
 // the step's start to the plan's end: how much of the run can still wait
 // on it. Starting the steps with the most remaining first keeps the

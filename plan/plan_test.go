@@ -175,3 +175,31 @@ func TestRemainingRanksTheCriticalPathFirst(t *testing.T) {
 	require.Equal(t, est.ServiceStart+est.DNSPropagation+est.Verify, rest["scale-service:web"])
 	require.Equal(t, est.Verify, rest["verify"])
 }
+
+// TestCriticalHoldsEveryLongestChain: a plan with several equal longest
+// chains has all of them critical, though its critical path names one;
+// a step with time to spare is not critical.
+func TestCriticalHoldsEveryLongestChain(t *testing.T) {
+	top := shop()
+	top.Services = append(top.Services,
+		// A second chain as long as api then web.
+		topology.Service{Name: "cart", DependsOn: []string{"orders"}},
+		topology.Service{Name: "checkout", DependsOn: []string{"cart"}},
+		// Nothing waits on admin: it has a service start to spare.
+		topology.Service{Name: "admin", DependsOn: []string{"orders"}})
+	top.DNS[0].DependsOn = []string{"web", "api", "checkout", "admin"}
+	p, err := Build(top, Request{Kind: Failover, Mode: Ungraceful}, DefaultEstimates())
+	require.NoError(t, err)
+
+	critical := p.Critical()
+	for _, id := range p.CriticalPath {
+		require.True(t, critical[id], "%s is on the critical path", id)
+	}
+	for _, id := range []string{"scale-service:api", "scale-service:web",
+		"scale-service:cart", "scale-service:checkout", "promote-database:orders",
+		"flip-dns:public", "verify"} {
+		require.True(t, critical[id], id)
+	}
+	require.False(t, critical["scale-service:admin"], "admin has time to spare")
+	require.NotContains(t, p.CriticalPath, "scale-service:cart", "the path names one chain")
+}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +54,7 @@ func (s *switchRun) activityOptions(sr *stepRun) workflow.ActivityOptions {
 		ao.HeartbeatTimeout = 0
 		ao.RetryPolicy = &temporal.RetryPolicy{MaximumAttempts: 2}
 	}
-	if s.critical(sr) {
+	if s.critical[sr.p.ID] {
 		// When a thousand services are scaled at once, the critical
 		// one's task would otherwise wait its turn in the region's
 		// queue behind the others, seconds at a time.
@@ -64,16 +63,11 @@ func (s *switchRun) activityOptions(sr *stepRun) workflow.ActivityOptions {
 	return ao
 }
 
-// criticalPriority is the task-queue priority of steps on the critical
-// path: ahead of Temporal's default, the middle of its five levels. A
-// server without priority matching (before 1.28, or 1.28 and 1.29 without
+// criticalPriority is the task-queue priority of critical steps: ahead of
+// Temporal's default, the middle of its five levels. A server without
+// priority matching (before 1.28, or 1.28 and 1.29 without
 // matching.useNewMatcher) ignores it.
 const criticalPriority = 1
-
-// critical reports whether a step is on the run's critical path.
-func (s *switchRun) critical(sr *stepRun) bool {
-	return slices.Contains(s.plan.CriticalPath, sr.p.ID)
-}
 
 // execStep runs the activity of one step. A nil result with a nil error
 // means the step had nothing to measure.
@@ -105,7 +99,7 @@ func (s *switchRun) execStep(ctx workflow.Context, sr *stepRun) (*activities.Ste
 	case plan.StepScaleService:
 		svc := s.service(sr.p.Component)
 		in := activities.ScaleServiceInput{Service: s.serviceRef(svc.Name),
-			Desired: s.desiredCount(svc), Critical: s.critical(sr)}
+			Desired: s.desiredCount(svc), Critical: s.critical[sr.p.ID]}
 		err := workflow.ExecuteActivity(actx, activities.ScaleServiceName, in).Get(ctx, &res)
 		return &res, err
 

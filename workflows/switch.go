@@ -43,8 +43,11 @@ type switchRun struct {
 	in   SwitchInput
 	log  log.Logger
 
-	topo     *topology.Topology
-	plan     *plan.Plan
+	topo *topology.Topology
+	plan *plan.Plan
+	// critical are the steps with no time to spare, which go first to
+	// their region's queue and rate limits.
+	critical map[string]bool
 	progress Progress
 	steps    map[string]*stepRun
 
@@ -165,7 +168,7 @@ func (s *switchRun) loadPlan(ctx workflow.Context) error {
 	if err != nil {
 		return invalidInput("%v", err)
 	}
-	s.plan = p
+	s.plan, s.critical = p, p.Critical()
 	s.progress.From, s.progress.To = p.From, p.To
 	s.progress.CriticalPath, s.progress.Estimate = p.CriticalPath, p.Estimate
 	s.log = log.With(s.log, "From", p.From, "To", p.To)
