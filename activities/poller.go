@@ -59,8 +59,8 @@ type polledService struct {
 	// polled is when its last read was sent; zero until the first.
 	polled   time.Time
 	inFlight bool
-	// urgent: a step on the critical path waits on it, so it is read
-	// before the others, with the bucket's urgent tokens.
+	// urgent: a critical step (one without slack) waits on it, so it is
+	// read before the others, with the bucket's urgent tokens.
 	urgent  bool
 	watches map[*serviceWatch]struct{}
 }
@@ -212,9 +212,9 @@ func (p *servicePoller) run() {
 
 // nextBatch picks the next services to read: the most overdue service,
 // an urgent one before any other, with as many other services of its
-// cluster as fit in one call, and marks them in flight. With nothing due it returns how long until the next
-// service is, or 0 when every service is being read. The caller holds
-// p.mu.
+// cluster as fit in one call, and marks them in flight. With nothing due
+// it returns how long until the next service is, or 0 when every service
+// is being read. The caller holds p.mu.
 //
 // A batch also takes services that will be due within half an interval:
 // reading them a little early keeps services that were read together in

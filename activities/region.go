@@ -219,9 +219,9 @@ func newLimits(perSecond float64) limits {
 	}
 }
 
-// bucket is a token bucket that serves urgent callers first: the steps on
-// the critical path, whose every second of waiting is a second added to
-// the recovery. A thousand services scaled at once would otherwise queue
+// bucket is a token bucket that serves urgent callers first: the steps
+// without slack, whose every second of waiting is a second added to the
+// recovery. A thousand services scaled at once would otherwise queue
 // the critical one's UpdateService behind every other.
 //
 // The limiter hands out reservations in the order they are asked for, so

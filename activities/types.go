@@ -120,8 +120,9 @@ type ScaleServiceInput struct {
 	// least one task: what a failover asks for when the source region's
 	// counts could not be read.
 	Desired int32 `json:"desired"`
-	// Critical marks a step on the run's critical path: its calls take
-	// the Region's rate-limit tokens before those of other steps.
+	// Critical marks a step without slack, on a longest chain of the
+	// plan: its calls take the Region's rate-limit tokens before those of
+	// other steps.
 	Critical bool `json:"critical,omitempty"`
 }
 
