@@ -104,8 +104,23 @@ func lagDuration(v float64, unit cwtypes.StandardUnit) (time.Duration, error) {
 // failed activity: the other checks still stand, and an operator who
 // accepts an unknown lag passes it with force instead of waiting for
 // preflight's retries.
+//
+// An ungraceful failover (accept) has already accepted losing what the
+// replica lacks: the source region is impaired, and its lag only grows
+// while it is. There the check reports the lag and passes, so that a
+// recovery does not stop at preflight for what it set out to accept.
 func (r *Region) checkLag(ctx context.Context, c *checks, db topology.Database, m lagMetric,
-	id string, created time.Time) error {
+	id string, created time.Time, accept bool) error {
+	add := func(ok bool, hint, format string, args ...any) {
+		detail := fmt.Sprintf(format, args...)
+		switch {
+		case !ok && accept:
+			ok, detail = true, detail+"; the ungraceful failover goes on, accepting the loss"
+		case !ok:
+			detail += hint
+		}
+		c.add(db.Name, ok, "%s", detail)
+	}
 	reading, ok, err := r.readLag(ctx, m, id)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -118,27 +133,26 @@ func (r *Region) checkLag(ctx context.Context, c *checks, db topology.Database, 
 		case ErrInvalid:
 			hint = ""
 		}
-		c.add(db.Name, false, "the replica lag of %s in %s could not be read: %v%s",
-			id, r.cfg.Region, err, hint)
+		add(false, hint, "the replica lag of %s in %s could not be read: %v", id, r.cfg.Region, err)
 		return nil
 	}
 	limit := time.Duration(db.MaxLag)
 	switch {
 	case !ok && !created.IsZero() && r.now().Sub(created) < lagWindow:
-		c.add(db.Name, true, "%s in %s is too new for CloudWatch to report its %s (created "+
+		add(true, "", "%s in %s is too new for CloudWatch to report its %s (created "+
 			"%s ago); its replication is normal", id, r.cfg.Region, m.name,
 			r.now().Sub(created).Round(time.Second))
 	case !ok:
-		c.add(db.Name, false, "CloudWatch in %s has no %s of %s in the last %s, so the data a "+
-			"failover would lose is unknown; check that the replica replicates", r.cfg.Region,
+		add(false, "; check that the replica replicates", "CloudWatch in %s has no %s of %s in "+
+			"the last %s, so the data a failover would lose is unknown", r.cfg.Region,
 			m.name, id, lagWindow)
 	case reading.lag > limit:
-		c.add(db.Name, false, "%s in %s lags %s behind its source (%s at %s), more than the "+
-			"topology's maxLag of %s; wait for it to catch up, or raise maxLag",
+		add(false, "; wait for it to catch up, or raise maxLag", "%s in %s lags %s behind its "+
+			"source (%s at %s), more than the topology's maxLag of %s",
 			id, r.cfg.Region, fmtLag(reading.lag), m.name,
 			reading.at.UTC().Format(time.TimeOnly), limit)
 	default:
-		c.add(db.Name, true, "%s in %s lags %s behind its source (maxLag %s)",
+		add(true, "", "%s in %s lags %s behind its source (maxLag %s)",
 			id, r.cfg.Region, fmtLag(reading.lag), limit)
 	}
 	return nil

@@ -83,7 +83,7 @@ func TestCheckLag(t *testing.T) {
 				Clients{CloudWatch: cw})
 			var c checks
 			require.NoError(t, r.checkLag(context.Background(), &c, db, tc.metric,
-				"shop-orders", tc.created))
+				"shop-orders", tc.created, false))
 			require.Len(t, c.list, 1)
 			require.Equal(t, tc.ok, c.list[0].OK, c.list[0].Detail)
 			require.Contains(t, c.list[0].Detail, tc.detail)
@@ -102,11 +102,31 @@ func TestCheckLag(t *testing.T) {
 		r := NewRegion(Config{Region: "us-west-2", Now: func() time.Time { return now }},
 			Clients{CloudWatch: &fakeCloudWatch{err: apiErr("Throttling", 400)}})
 		var c checks
-		require.NoError(t, r.checkLag(context.Background(), &c, db, instanceLag, "shop-orders", old))
+		require.NoError(t, r.checkLag(context.Background(), &c, db, instanceLag, "shop-orders",
+			old, false))
 		require.Len(t, c.list, 1)
 		require.False(t, c.list[0].OK)
 		require.Contains(t, c.list[0].Detail, "could not be read")
 		require.Contains(t, c.list[0].Detail, "force it to go on with the lag unknown")
+	})
+
+	t.Run("an ungraceful failover reports the lag and goes on", func(t *testing.T) {
+		for _, cw := range []*fakeCloudWatch{
+			{points: []cwtypes.Datapoint{point(time.Minute, 600, cwtypes.StandardUnitSeconds)}},
+			{},
+			{err: apiErr("Throttling", 400)},
+		} {
+			r := NewRegion(Config{Region: "us-west-2", Now: func() time.Time { return now }},
+				Clients{CloudWatch: cw})
+			var c checks
+			require.NoError(t, r.checkLag(context.Background(), &c, db, instanceLag,
+				"shop-orders", old, true))
+			require.Len(t, c.list, 1)
+			require.True(t, c.list[0].OK, c.list[0].Detail)
+			require.Contains(t, c.list[0].Detail, "; the ungraceful failover goes on, "+
+				"accepting the loss")
+			require.NotContains(t, c.list[0].Detail, "force", "no advice to act on")
+		}
 	})
 
 	t.Run("a cancelled preflight ends", func(t *testing.T) {
@@ -115,7 +135,7 @@ func TestCheckLag(t *testing.T) {
 		r := NewRegion(Config{Region: "us-west-2", Now: func() time.Time { return now }},
 			Clients{CloudWatch: &fakeCloudWatch{err: context.Canceled}})
 		var c checks
-		require.ErrorIs(t, r.checkLag(ctx, &c, db, instanceLag, "shop-orders", old),
+		require.ErrorIs(t, r.checkLag(ctx, &c, db, instanceLag, "shop-orders", old, false),
 			context.Canceled)
 		require.Empty(t, c.list)
 	})

@@ -77,7 +77,7 @@ func (r *Region) preflightTargetDB(ctx context.Context, db topology.Database,
 	case topology.EngineRDS:
 		return r.preflightReplica(ctx, db, in, c)
 	case topology.EngineAuroraGlobal:
-		return r.preflightAurora(ctx, db, c, false)
+		return r.preflightAurora(ctx, db, in, c, false)
 	}
 	c.add(db.Name, false, "engine %q is neither %s nor %s", db.Engine,
 		topology.EngineRDS, topology.EngineAuroraGlobal)
@@ -87,7 +87,7 @@ func (r *Region) preflightTargetDB(ctx context.Context, db topology.Database,
 func (r *Region) preflightSourceDB(ctx context.Context, db topology.Database,
 	in PreflightInput, c *checks) error {
 	if db.Engine == topology.EngineAuroraGlobal {
-		return r.preflightAurora(ctx, db, c, true)
+		return r.preflightAurora(ctx, db, in, c, true)
 	}
 	ref, err := r.localRef("instance", db.Name, db.Instances[in.Source])
 	if msg, ok := findingOf(err); ok {
@@ -158,13 +158,21 @@ func (r *Region) preflightReplica(ctx context.Context, db topology.Database,
 		return nil
 	}
 	if ok, why := replicationNormal(inst); !ok {
-		c.add(db.Name, false, "replication of %s in %s: %s", ref.id, r.cfg.Region, why)
-		return nil
+		if !in.Ungraceful {
+			c.add(db.Name, false, "replication of %s in %s: %s", ref.id, r.cfg.Region, why)
+			return nil
+		}
+		// With its source impaired a replica stops replicating; it can
+		// still be promoted, which is what an ungraceful failover is for.
+		c.add(db.Name, true, "replication of %s in %s: %s; the ungraceful failover promotes "+
+			"it as it stands", ref.id, r.cfg.Region, why)
+	} else {
+		c.add(db.Name, true, "read replica %s in %s is available and replicating from %s",
+			ref.id, r.cfg.Region, in.Source)
 	}
-	c.add(db.Name, true, "read replica %s in %s is available and replicating from %s",
-		ref.id, r.cfg.Region, in.Source)
 	// DescribeDBInstances does not tell the lag; CloudWatch does.
-	return r.checkLag(ctx, c, db, instanceLag, ref.id, aws.ToTime(inst.InstanceCreateTime))
+	return r.checkLag(ctx, c, db, instanceLag, ref.id, aws.ToTime(inst.InstanceCreateTime),
+		in.Ungraceful)
 }
 
 // replicationNormal reads a replica's replication status.
@@ -187,8 +195,8 @@ func replicationNormal(inst *rdstypes.DBInstance) (bool, string) {
 // preflightAurora checks a global database from this region: as target,
 // that its cluster is an available member (or already the writer); as
 // source, that its cluster is the available writer.
-func (r *Region) preflightAurora(ctx context.Context, db topology.Database, c *checks,
-	asSource bool) error {
+func (r *Region) preflightAurora(ctx context.Context, db topology.Database, in PreflightInput,
+	c *checks, asSource bool) error {
 	ref, err := r.localRef("cluster", db.Name, db.Clusters[r.cfg.Region])
 	if msg, ok := findingOf(err); ok {
 		c.add(db.Name, false, "%s", msg)
@@ -228,7 +236,7 @@ func (r *Region) preflightAurora(ctx context.Context, db topology.Database, c *c
 	default:
 		c.add(db.Name, true, "cluster %s in %s is an available secondary of %s",
 			ref.id, r.cfg.Region, db.GlobalCluster)
-		return r.checkLag(ctx, c, db, clusterLag, ref.id, st.created)
+		return r.checkLag(ctx, c, db, clusterLag, ref.id, st.created, in.Ungraceful)
 	}
 	return nil
 }

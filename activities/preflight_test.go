@@ -73,6 +73,15 @@ func TestPreflight(t *testing.T) {
 			`\(ReplicaLag at \d\d:\d\d:00\), more than the topology's maxLag of 30s; `, problems[0].Detail)
 		require.Equal(t, "shop-catalog-usw2 in us-west-2 lags 2.5s behind its source (maxLag 1m0s)",
 			checksByComponent(t, res)["catalog"].Detail, "an Aurora secondary's lag, in ms")
+
+		// An ungraceful failover has accepted the loss: it is told, and
+		// goes on.
+		ungraceful := failover
+		ungraceful.Ungraceful = true
+		require.NoError(t, run(t, f.env(west), activities.PreflightName, ungraceful, &res))
+		require.Empty(t, res.Problems())
+		require.Regexp(t, `^shop-orders-replica in us-west-2 lags 45s behind its source .*; the `+
+			`ungraceful failover goes on, accepting the loss$`, checksByComponent(t, res)["orders"].Detail)
 	})
 
 	t.Run("a failing CloudWatch leaves the lag unknown, a problem to force", func(t *testing.T) {

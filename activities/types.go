@@ -61,13 +61,17 @@ type Progress struct {
 
 // PreflightInput asks whether Target can take over from Source.
 type PreflightInput struct {
-	App       string              `json:"app"`
-	Source    string              `json:"source"`
-	Target    string              `json:"target"`
-	Failback  bool                `json:"failback,omitempty"`
-	Databases []topology.Database `json:"databases,omitempty"`
-	Services  []topology.Service  `json:"services,omitempty"`
-	Zones     []topology.Zone     `json:"zones,omitempty"`
+	App      string `json:"app"`
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	Failback bool   `json:"failback,omitempty"`
+	// Ungraceful: the source region is impaired and the move accepts
+	// losing what the standby lacks, so a replica's broken replication
+	// and its lag are reported without failing the preflight.
+	Ungraceful bool                `json:"ungraceful,omitempty"`
+	Databases  []topology.Database `json:"databases,omitempty"`
+	Services   []topology.Service  `json:"services,omitempty"`
+	Zones      []topology.Zone     `json:"zones,omitempty"`
 }
 
 // Check is one read-only check and its outcome.

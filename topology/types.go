@@ -122,7 +122,8 @@ type Database struct {
 	// cluster in each region, as identifiers or ARNs (aurora-global).
 	GlobalCluster string            `yaml:"globalCluster,omitempty"`
 	Clusters      map[string]string `yaml:"clusters,omitempty"`
-	// MaxLag is the replica lag above which preflight fails; 60s by default.
+	// MaxLag is the replica lag above which preflight fails; 60s by
+	// default. An ungraceful failover reports the lag and goes on.
 	MaxLag    Duration         `yaml:"maxLag,omitempty"`
 	DependsOn []string         `yaml:"dependsOn"`
 	Sandbox   *DatabaseSandbox `yaml:"sandbox,omitempty"`

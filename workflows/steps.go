@@ -158,8 +158,9 @@ func (s *switchRun) execStep(ctx workflow.Context, sr *stepRun) (*activities.Ste
 func (s *switchRun) preflight(ctx, actx workflow.Context, sr *stepRun) error {
 	in := activities.PreflightInput{
 		App: s.topo.App, Source: s.plan.From, Target: s.plan.To,
-		Failback:  s.kind == plan.Failback,
-		Databases: s.topo.Databases, Services: s.topo.Services, Zones: s.topo.DNS,
+		Failback:   s.kind == plan.Failback,
+		Ungraceful: s.in.Mode == plan.Ungraceful,
+		Databases:  s.topo.Databases, Services: s.topo.Services, Zones: s.topo.DNS,
 	}
 	var out activities.PreflightResult
 	if err := workflow.ExecuteActivity(actx, activities.PreflightName, in).Get(ctx, &out); err != nil {

@@ -290,6 +290,9 @@ func TestUngracefulFailoverNeverWaitsOnTheSourceRegion(t *testing.T) {
 	var scaled seen[activities.ScaleServiceInput]
 	f.env.OnActivity(activities.ScaleServiceName, mock.Anything, mock.Anything).
 		Run(scaled.record).Return(result("scaled"), nil).After(scaleTime)
+	var checked seen[activities.PreflightInput]
+	f.env.OnActivity(activities.PreflightName, mock.Anything, mock.Anything).
+		Run(checked.record).Return(activities.PreflightResult{}, nil)
 
 	p, err := f.run(FailoverWorkflowName, SwitchInput{
 		App: "shop", To: "us-west-2", Mode: plan.Ungraceful})
@@ -298,6 +301,10 @@ func TestUngracefulFailoverNeverWaitsOnTheSourceRegion(t *testing.T) {
 	for _, in := range promoted.all() {
 		require.True(t, in.Ungraceful)
 	}
+	// Preflight is told, so that the lag it reports does not stop a
+	// failover that accepts the loss.
+	require.Len(t, checked.all(), 1, "only the target's preflight")
+	require.True(t, checked.all()[0].Ungraceful)
 	require.Nil(t, p.Step("stop-writers:api"), "no writers to stop in ungraceful mode")
 
 	// The observation of the source never answered; the run ended as soon
