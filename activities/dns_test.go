@@ -62,13 +62,7 @@ func TestFlipDNS(t *testing.T) {
 			require.Equal(t, aws.ToString(was.HealthCheckId), aws.ToString(now.HealthCheckId), id)
 		}
 
-		var insync time.Time
-		for _, e := range f.srv.Sim.Events(start) {
-			if e.Resource == "change" && e.State == "INSYNC" {
-				insync = e.At
-			}
-		}
-		require.False(t, insync.IsZero(), "no INSYNC event")
+		insync := f.lastInsync(t, start)
 		lag := res.HealthyAt.Sub(insync)
 		t.Logf("INSYNC at %s, observed %s later", insync.Format(time.RFC3339Nano), lag)
 		require.GreaterOrEqual(t, lag, time.Duration(0))
@@ -124,7 +118,6 @@ func TestFlipDNS(t *testing.T) {
 		usw2.Failover = r53types.ResourceRecordSetFailoverPrimary
 		www1, www2 := sets["www-use1"], sets["www-usw2"]
 		www1.Weight, www2.Weight = aws.Int64(0), aws.Int64(100)
-		from := time.Now()
 		out, err := f.clients[west].Route53.ChangeResourceRecordSets(context.Background(),
 			&route53.ChangeResourceRecordSetsInput{
 				HostedZoneId: aws.String(f.seeded.ZoneIDs[zone.Name]),
@@ -152,13 +145,7 @@ func TestFlipDNS(t *testing.T) {
 		require.Contains(t, res.Detail, "confirmed")
 		require.Equal(t, flipped, f.recordSets(t), "the confirming change alters nothing")
 
-		var lostInsync time.Time
-		for _, e := range f.srv.Sim.Events(from) {
-			if e.Resource == "change" && e.ID == "/change/"+lost && e.State == "INSYNC" {
-				lostInsync = e.At
-			}
-		}
-		require.False(t, lostInsync.IsZero(), "no INSYNC event for the lost change")
+		lostInsync := f.insyncAt(t, lost)
 		require.False(t, res.HealthyAt.Before(lostInsync),
 			"healthy at %s, before the lost change was INSYNC at %s", res.HealthyAt, lostInsync)
 	})

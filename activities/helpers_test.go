@@ -182,3 +182,29 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, 20*time.Second, 5*time.Millisecond, what)
 }
+
+// insyncAt returns when the simulator made a change INSYNC.
+func (f *fixture) insyncAt(t *testing.T, id string) time.Time {
+	t.Helper()
+	for _, e := range f.srv.Sim.Events(time.Time{}) {
+		if e.Resource == "change" && e.ID == "/change/"+id && e.State == "INSYNC" {
+			return e.At
+		}
+	}
+	t.Fatalf("no INSYNC event for change %s", id)
+	return time.Time{}
+}
+
+// lastInsync returns when the simulator made the last change since from
+// INSYNC.
+func (f *fixture) lastInsync(t *testing.T, from time.Time) time.Time {
+	t.Helper()
+	var at time.Time
+	for _, e := range f.srv.Sim.Events(from) {
+		if e.Resource == "change" && e.State == "INSYNC" {
+			at = e.At
+		}
+	}
+	require.False(t, at.IsZero(), "no change became INSYNC after %s", from)
+	return at
+}

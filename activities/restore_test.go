@@ -695,18 +695,6 @@ func (f *fixture) recordingEnv(rec *recordingRoute53) *testsuite.TestActivityEnv
 	return env
 }
 
-// insyncAt returns when the simulator made a change INSYNC.
-func (f *fixture) insyncAt(t *testing.T, id string) time.Time {
-	t.Helper()
-	for _, e := range f.srv.Sim.Events(time.Time{}) {
-		if e.Resource == "change" && e.ID == "/change/"+id && e.State == "INSYNC" {
-			return e.At
-		}
-	}
-	t.Fatalf("no INSYNC event for change %s", id)
-	return time.Time{}
-}
-
 // requireFits checks a batch against Route 53's quotas on one request,
 // counted apart from the activity's own counting.
 func requireFits(t *testing.T, batch []r53types.Change) {

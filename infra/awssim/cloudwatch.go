@@ -452,7 +452,9 @@ func (s *Sim) cloudwatchGetMetricStatistics(c *call, in *cborRequest) (cbor.Map,
 //
 // TODO: keep the metric's history. A resource that is no longer a replica
 // (promoted, or its source deleted) reports nothing here, even for the
-// time it was one, and every datapoint shows the lag as set now.
+// time it was one, and every datapoint shows the lag as set now. drover
+// reads only the newest datapoint of a standing replica, which this
+// serves exactly; a report of lag over a past drill would need the rest.
 func (s *Sim) replicaLagSeries(region string, q *metricQuery) (replicaSeries, bool) {
 	rr := s.rdsLookup(region)
 	if rr == nil || q.namespace != rdsNamespace || len(q.dimensions) != 1 {

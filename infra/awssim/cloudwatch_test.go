@@ -406,9 +406,7 @@ func rawCloudWatch(t *testing.T, srv *awssim.Server, op string, body []byte,
 	require.NoError(t, err)
 	req.Header.Set("Smithy-Protocol", protocol)
 	req.Header.Set("Content-Type", "application/cbor")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 "+
-		"Credential=SIMULATED/20250101/us-east-1/monitoring/aws4_request, "+
-		"SignedHeaders=host, Signature=0")
+	req.Header.Set("Authorization", fakeAuth("us-east-1", "monitoring"))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

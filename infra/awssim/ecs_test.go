@@ -776,8 +776,7 @@ func TestECSFaults(t *testing.T) {
 
 func TestECSRawRequests(t *testing.T) {
 	srv := startSim(t, fastProfile())
-	const auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/ecs/aws4_request, " +
-		"SignedHeaders=host;x-amz-date, Signature=0123456789abcdef"
+	auth := fakeAuth("us-east-1", "ecs")
 	tests := []struct {
 		name     string
 		target   string

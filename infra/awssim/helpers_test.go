@@ -69,3 +69,11 @@ func closedConnRetryer() aws.Retryer {
 		o.RateLimiter = ratelimit.None
 	})
 }
+
+// fakeAuth is an Authorization header in SigV4's form for a hand-made
+// request: the simulator reads the region from its credential scope and
+// checks no signature.
+func fakeAuth(region, service string) string {
+	return "AWS4-HMAC-SHA256 Credential=SIMULATED/20250101/" + region + "/" + service +
+		"/aws4_request, SignedHeaders=host, Signature=0"
+}

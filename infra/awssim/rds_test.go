@@ -1073,9 +1073,7 @@ func rawRDS(t *testing.T, srv *awssim.Server, body string) (int, string, rdsErro
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 "+
-		"Credential=SIMULATED/20250101/us-east-1/rds/aws4_request, "+
-		"SignedHeaders=host, Signature=0")
+	req.Header.Set("Authorization", fakeAuth("us-east-1", "rds"))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

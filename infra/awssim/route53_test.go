@@ -1180,9 +1180,7 @@ func TestRoute53RawHTTPErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
 			require.NoError(t, err)
-			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 "+
-				"Credential=SIMULATED/20250101/us-east-1/route53/aws4_request, "+
-				"SignedHeaders=host, Signature=00")
+			req.Header.Set("Authorization", fakeAuth("us-east-1", "route53"))
 			resp, err := hc.Do(req)
 			require.NoError(t, err)
 			defer resp.Body.Close()
